@@ -1,0 +1,148 @@
+/**
+ * Training-step throughput of an MNIST-style CNN on each available backend: cpu, wasm (trainable thanks
+ * to enableWasmTraining) and 'tensorflow' when @tensorflow/tfjs-node is installed.
+ *
+ * Run: npx ts-node --transpile-only bench/wasm-training.ts
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import {enableWasmTraining} from '../src/backends/wasm-training';
+
+/** One line of the result table. */
+export interface WasmTrainingBenchRow {
+  backend: string;
+  /** Median wall time of one `trainOnBatch` call, including the loss read-back that ends it. */
+  msPerStep: number;
+  samplesPerSec: number;
+  batchSize: number;
+  /** Timed steps the median was taken over (after the warm-up steps). */
+  steps: number;
+}
+
+/** Options for {@link benchWasmTraining}; every field has a default sized for a 2-core machine. */
+export interface WasmTrainingBenchOptions {
+  batchSize?: number;
+  /** Timed steps per backend. cpu gets few by default: one step of this model takes seconds there. */
+  steps?: Partial<Record<string, number>>;
+  warmupSteps?: Partial<Record<string, number>>;
+  /** Backends to try; ones that cannot be initialised are skipped. */
+  backends?: string[];
+  /** Print the table to stdout. */
+  print?: boolean;
+}
+
+const DEFAULT_STEPS = 10;
+const DEFAULT_WARMUP = 2;
+
+function buildModel(): tf.LayersModel {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu'}),
+      tf.layers.maxPooling2d({poolSize: 2}),
+      tf.layers.conv2d({filters: 64, kernelSize: 3, activation: 'relu'}),
+      tf.layers.maxPooling2d({poolSize: 2}),
+      tf.layers.flatten(),
+      tf.layers.dense({units: 128, activation: 'relu'}),
+      tf.layers.dropout({rate: 0.25}),
+      tf.layers.dense({units: 10, activation: 'softmax'}),
+    ],
+  });
+  model.compile({optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy'});
+  return model;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function hasTfjsNode(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function timeBackend(backend: string, batchSize: number, steps: number, warmup: number): Promise<WasmTrainingBenchRow> {
+  const model = buildModel();
+  const [xs, ys] = tf.tidy(() => {
+    const x = tf.randomUniform([batchSize, 28, 28, 1], 0, 1, 'float32', 7);
+    const labels = tf.randomUniform([batchSize], 0, 10, 'float32', 8).floor().toInt();
+    return [x, tf.oneHot(labels, 10).toFloat()];
+  });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < warmup + steps; i++) {
+      const start = performance.now();
+      // trainOnBatch resolves only after the loss is read back, so the step's kernels have all run.
+      await model.trainOnBatch(xs, ys);
+      if (i >= warmup) times.push(performance.now() - start);
+    }
+    const ms = median(times);
+    return {backend, msPerStep: ms, samplesPerSec: (batchSize * 1000) / ms, batchSize, steps};
+  } finally {
+    xs.dispose();
+    ys.dispose();
+    model.dispose();
+  }
+}
+
+function printTable(rows: WasmTrainingBenchRow[]): void {
+  const lines = [
+    'backend     ms/step   samples/s   (batch, timed steps)',
+    ...rows.map(
+      (r) =>
+        `${r.backend.padEnd(10)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.samplesPerSec.toFixed(1).padStart(11)}   ` +
+        `(${r.batchSize}, ${r.steps})`,
+    ),
+  ];
+  console.log(lines.join('\n'));
+}
+
+/**
+ * Times one `model.trainOnBatch` step of the MNIST CNN (conv32-pool-conv64-pool-dense128-dropout-dense10,
+ * Adam, batch of random 28x28 images with one-hot labels) on cpu, wasm and, when installed, tensorflow
+ * (tfjs-node). Reports the median over the timed steps after warm-up steps. The backend active before
+ * the call is restored afterwards.
+ *
+ * @returns one row per backend that could be initialised.
+ */
+export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}): Promise<WasmTrainingBenchRow[]> {
+  const batchSize = options.batchSize ?? 64;
+  const steps: Record<string, number> = {cpu: 3, ...options.steps} as Record<string, number>;
+  const warmup: Record<string, number> = {cpu: 1, ...options.warmupSteps} as Record<string, number>;
+  let backends = options.backends ?? ['cpu', 'wasm', 'tensorflow'];
+  if (backends.includes('tensorflow')) {
+    if (hasTfjsNode()) {
+      // Loaded only on demand: requiring it registers (and by default selects) the 'tensorflow' backend.
+      require('@tensorflow/tfjs-node');
+    } else {
+      backends = backends.filter((b) => b !== 'tensorflow');
+    }
+  }
+  enableWasmTraining();
+
+  const previous = tf.getBackend();
+  const rows: WasmTrainingBenchRow[] = [];
+  try {
+    for (const backend of backends) {
+      if (!(await tf.setBackend(backend))) continue;
+      await tf.ready();
+      rows.push(await timeBackend(backend, batchSize, steps[backend] ?? DEFAULT_STEPS, warmup[backend] ?? DEFAULT_WARMUP));
+    }
+  } finally {
+    if (previous) await tf.setBackend(previous);
+  }
+  if (options.print) printTable(rows);
+  return rows;
+}
+
+if (require.main === module) {
+  benchWasmTraining({print: true}).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

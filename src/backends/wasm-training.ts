@@ -1,0 +1,407 @@
+/**
+ * Gradient kernels that @tensorflow/tfjs-backend-wasm 4.x does not ship, built by composing kernels
+ * it does ship. Without them tf.layers models with convolutions, depthwise/separable convolutions or
+ * embeddings throw "Kernel 'X' not registered for backend 'wasm'" at the first training step.
+ *
+ * Nothing here runs at import time: {@link enableWasmTraining} registers the kernels on demand, and only
+ * for the backend named 'wasm', so other backends are untouched. The wasm package itself is never
+ * imported: kernels are registered by name and the backend object arrives in the kernel arguments, so
+ * this module costs nothing to users who never load the wasm backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {backend_util} from '@tensorflow/tfjs';
+
+const BACKEND_NAME = 'wasm';
+
+type TensorInfo = tf.TensorInfo;
+type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
+type Pair = [number, number];
+
+/** The part of the wasm backend object these kernels use; it is a plain tf.KernelBackend method set. */
+interface BackendLike {
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  write(values: Int32Array | Float32Array, shape: number[], dtype: tf.DataType): tf.DataId;
+}
+
+/**
+ * Runs existing wasm kernels directly (bypassing the engine, so nothing is recorded on the tape and no
+ * engine-level tensors are created) and remembers every intermediate so a composite kernel frees all of
+ * them, also when a sub-kernel throws.
+ */
+class Scratch {
+  private readonly owned: TensorInfo[] = [];
+
+  constructor(private readonly backend: BackendLike, private readonly forKernel: string) {}
+
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): TensorInfo {
+    const config = tf.getKernel(kernelName, BACKEND_NAME);
+    if (config === undefined) {
+      throw new Error(
+        `enableWasmTraining: '${this.forKernel}' is built from the wasm kernel '${kernelName}', ` +
+          `which is not registered for backend '${BACKEND_NAME}' in this tfjs version.`,
+      );
+    }
+    const out = config.kernelFunc({inputs, backend: this.backend, attrs});
+    if (Array.isArray(out)) {
+      // Only single-output kernels are composed here; free everything so a surprise does not leak.
+      out.forEach((t) => this.backend.disposeData(t.dataId));
+      throw new Error(`enableWasmTraining: expected one output from '${kernelName}'.`);
+    }
+    this.owned.push(out);
+    return out;
+  }
+
+  /** A small constant uploaded from JS (an upload, never a download). */
+  constant(values: number[], shape: number[], dtype: 'int32' | 'float32'): TensorInfo {
+    const data = dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+    const info: TensorInfo = {dataId: this.backend.write(data, shape, dtype), shape, dtype};
+    this.owned.push(info);
+    return info;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', {x}, {shape});
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', {x}, {perm});
+  }
+
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    return this.run('Slice', {x}, {begin, size});
+  }
+
+  /**
+   * Runs `body` with its own scratch space, freeing its intermediates as soon as it returns, so loops
+   * over chunks keep only one chunk's temporaries alive. The result is owned by this scratch.
+   */
+  scope(body: (inner: Scratch) => TensorInfo): TensorInfo {
+    const inner = new Scratch(this.backend, this.forKernel);
+    try {
+      const result = inner.release(body(inner));
+      this.owned.push(result);
+      return result;
+    } finally {
+      inner.dispose();
+    }
+  }
+
+  /** Hands one result to the caller (the engine), which then owns its reference. */
+  release(result: TensorInfo): TensorInfo {
+    const i = this.owned.lastIndexOf(result);
+    if (i < 0) throw new Error('enableWasmTraining: a composite kernel must return a tensor it created.');
+    this.owned.splice(i, 1);
+    return result;
+  }
+
+  dispose(): void {
+    // Reshape shares a dataId and bumps its refCount, so each owned info gives back exactly one reference.
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+    this.owned.length = 0;
+  }
+}
+
+function composite(
+  kernelName: string,
+  body: (s: Scratch, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => TensorInfo,
+): tf.KernelFunc {
+  return ({inputs, backend, attrs}) => {
+    const scratch = new Scratch(backend as BackendLike, kernelName);
+    try {
+      return scratch.release(body(scratch, inputs, attrs ?? {}));
+    } finally {
+      scratch.dispose();
+    }
+  };
+}
+
+function pair(v: number | number[] | undefined, fallback: number): Pair {
+  if (v === undefined || v === null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  return [v[0], v[1]];
+}
+
+function input(inputs: tf.NamedTensorInfoMap, name: string, kernelName: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`${kernelName}: missing input '${name}'.`);
+  return t;
+}
+
+/**
+ * Every weight gradient below is a "correlation of x with dy": out[k] = sum_o xPadded[k*d + o*s] * dy[o]
+ * per spatial axis, with s the forward stride and d the forward dilation. That is itself a forward
+ * convolution of the (padded) input with dy as the filter, run with stride d and dilation s. This picks
+ * explicit paddings for that convolution: the forward's own top/left padding, and just enough
+ * bottom/right zeros that the window sweep covers k = 0..K-1 (forward windows that ran past the input
+ * read zeros, so padding with zeros reproduces them). Returns how many outputs the convolution will
+ * produce per axis, which can exceed K when the input has rows no forward window used; those are
+ * sliced off by the caller.
+ */
+function weightGradConvPadding(
+  inSize: Pair,
+  outSize: Pair,
+  filterSize: Pair,
+  stride: Pair,
+  dilation: Pair,
+  before: Pair,
+): {pad: [Pair, Pair]; produced: Pair} {
+  const pad: [Pair, Pair] = [
+    [0, 0],
+    [0, 0],
+  ];
+  const produced: Pair = [0, 0];
+  for (let a = 0; a < 2; a++) {
+    const needed = (filterSize[a] - 1) * dilation[a] + (outSize[a] - 1) * stride[a] + 1;
+    const after = Math.max(0, needed - before[a] - inSize[a]);
+    pad[a] = [before[a], after];
+    const span = before[a] + inSize[a] + after - ((outSize[a] - 1) * stride[a] + 1);
+    produced[a] = Math.floor(span / dilation[a]) + 1;
+  }
+  return {pad, produced};
+}
+
+function forwardPadInfo(
+  xShape: number[],
+  filterShape: number[],
+  strides: Pair,
+  dilations: Pair,
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+  dataFormat: 'channelsLast' | 'channelsFirst',
+): backend_util.PadInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    dataFormat,
+  ).padInfo;
+}
+
+/**
+ * Conv2DBackpropFilter (NHWC or NCHW; the op never passes dilations, tfjs-core rejects dilated conv
+ * gradients before reaching the kernel): with x as [Ci, H, W, B] and dy as the filter [OH, OW, B, Co],
+ * one forward Conv2D contracts over batch and output positions and yields [Ci, KH, KW, Co].
+ */
+const conv2DBackpropFilter = composite('Conv2DBackpropFilter', (s, inputs, attrs) => {
+  const x = input(inputs, 'x', 'Conv2DBackpropFilter');
+  const dy = input(inputs, 'dy', 'Conv2DBackpropFilter');
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const format = backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
+  const [kh, kw, ci, co] = a.filterShape;
+  const strides = pair(a.strides, 1);
+  const padInfo = forwardPadInfo(x.shape, a.filterShape, strides, [1, 1], a.pad as Pad, a.dimRoundingMode, false, format);
+
+  const last = format === 'channelsLast';
+  const inHW: Pair = last ? [x.shape[1], x.shape[2]] : [x.shape[2], x.shape[3]];
+  const outHW: Pair = last ? [dy.shape[1], dy.shape[2]] : [dy.shape[2], dy.shape[3]];
+  const {pad, produced} = weightGradConvPadding(inHW, outHW, [kh, kw], strides, [1, 1], [padInfo.top, padInfo.left]);
+
+  const xT = s.transpose(x, last ? [3, 1, 2, 0] : [1, 2, 3, 0]);
+  const dyT = s.transpose(dy, last ? [1, 2, 0, 3] : [2, 3, 0, 1]);
+  let grad = s.run(
+    'Conv2D',
+    {x: xT, filter: dyT},
+    {
+      strides: [1, 1],
+      dilations: strides,
+      pad: [[0, 0], pad[0], pad[1], [0, 0]],
+      dataFormat: 'NHWC'
+    },
+  );
+  if (produced[0] !== kh || produced[1] !== kw) grad = s.slice(grad, [0, 0, 0, 0], [ci, kh, kw, co]);
+  return s.transpose(grad, [1, 2, 0, 3]);
+});
+
+/**
+ * Input elements (x plus dy) per depthwise weight-gradient convolution. That convolution has a filter
+ * as large as dy's spatial extent, and XNNPACK runs it several times faster per channel while a chunk's
+ * input and filter stay cache-sized (measured: 256 folded channels of a 28x28 map take ~11 us each,
+ * 2048 at once ~32 us each).
+ */
+const DEPTHWISE_CHUNK_ELEMENTS = 1 << 19;
+
+/**
+ * DepthwiseConv2dNativeBackpropFilter: the same correlation as conv2DBackpropFilter, but each channel
+ * only meets its own dy channels. Folding (batch, channel) into the channel axis of a depthwise
+ * convolution keeps the cost at one multiply per useful term; the batch is summed afterwards. Large
+ * batches are processed a few images at a time (see DEPTHWISE_CHUNK_ELEMENTS).
+ */
+const depthwiseBackpropFilter = composite('DepthwiseConv2dNativeBackpropFilter', (s, inputs, attrs) => {
+  const x = input(inputs, 'x', 'DepthwiseConv2dNativeBackpropFilter');
+  const dy = input(inputs, 'dy', 'DepthwiseConv2dNativeBackpropFilter');
+  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const [kh, kw, c, m] = a.filterShape;
+  const strides = pair(a.strides, 1);
+  const dilations = pair(a.dilations, 1);
+  const padInfo = forwardPadInfo(x.shape, a.filterShape, strides, dilations, a.pad as Pad, a.dimRoundingMode, true, 'channelsLast');
+  const [batch, h, w] = x.shape;
+  const [, oh, ow] = dy.shape;
+  const {pad, produced} = weightGradConvPadding([h, w], [oh, ow], [kh, kw], strides, dilations, [padInfo.top, padInfo.left]);
+
+  const perImage = c * h * w + c * m * oh * ow;
+  const chunk = Math.max(1, Math.min(batch, Math.floor(DEPTHWISE_CHUNK_ELEMENTS / perImage)));
+
+  const partial = (inner: Scratch, xs: TensorInfo, dys: TensorInfo): TensorInfo => {
+    const b = xs.shape[0];
+    const xFolded = inner.reshape(inner.transpose(xs, [1, 2, 0, 3]), [1, h, w, b * c]);
+    const dyFolded = inner.reshape(inner.transpose(dys, [1, 2, 0, 3]), [oh, ow, b * c, m]);
+    let grad = inner.run(
+      'DepthwiseConv2dNative',
+      {x: xFolded, filter: dyFolded},
+      {strides: dilations, dilations: strides, pad: [[0, 0], pad[0], pad[1], [0, 0]]},
+    );
+    if (produced[0] !== kh || produced[1] !== kw) grad = inner.slice(grad, [0, 0, 0, 0], [1, kh, kw, b * c * m]);
+    const perBatch = inner.reshape(grad, [kh * kw, b, c * m]);
+    return b === 1 ? inner.reshape(perBatch, [kh * kw, c * m]) : inner.run('Sum', {x: perBatch}, {axis: [1], keepDims: false});
+  };
+
+  let total: TensorInfo | undefined;
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const n = Math.min(chunk, batch - b0);
+    const part = s.scope((inner) => {
+      if (n === batch) return partial(inner, x, dy);
+      // GatherV2 copies just the chunk; the wasm Slice kernel would first copy the whole tensor.
+      const rows = inner.constant(Array.from({length: n}, (_, i) => b0 + i), [n], 'int32');
+      const xs = inner.run('GatherV2', {x, indices: rows}, {axis: 0, batchDims: 0});
+      const dys = inner.run('GatherV2', {x: dy, indices: rows}, {axis: 0, batchDims: 0});
+      return partial(inner, xs, dys);
+    });
+    total = total === undefined ? part : s.run('Add', {a: total, b: part});
+  }
+  return s.reshape(total as TensorInfo, [kh, kw, c, m]);
+});
+
+/**
+ * DepthwiseConv2dNativeBackpropInput: the transpose of a depthwise convolution is a depthwise
+ * convolution of dy, upsampled by the stride with zeros, with the spatially flipped filter. Each of the
+ * C*M dy channels gets its own filter slice, then the M multiplier outputs of a channel are summed.
+ */
+const depthwiseBackpropInput = composite('DepthwiseConv2dNativeBackpropInput', (s, inputs, attrs) => {
+  const dy = input(inputs, 'dy', 'DepthwiseConv2dNativeBackpropInput');
+  const filter = input(inputs, 'filter', 'DepthwiseConv2dNativeBackpropInput');
+  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const [b, h, w, c] = a.inputShape;
+  const [kh, kw, , m] = filter.shape;
+  const [, oh, ow, cm] = dy.shape;
+  const strides = pair(a.strides, 1);
+  const dilations = pair(a.dilations, 1);
+  const padInfo = forwardPadInfo(a.inputShape, filter.shape, strides, dilations, a.pad as Pad, a.dimRoundingMode, true, 'channelsLast');
+
+  // Zero-upsample by putting each dy row/column in a block of stride size: [B*OH, sH, OW, sW, CM].
+  let up = dy;
+  if (strides[0] > 1 || strides[1] > 1) {
+    const blocks = s.reshape(dy, [b * oh, 1, ow, 1, cm]);
+    const padded = s.run(
+      'PadV2',
+      {x: blocks},
+      {paddings: [[0, 0], [0, strides[0] - 1], [0, 0], [0, strides[1] - 1], [0, 0]], constantValue: 0},
+    );
+    up = s.reshape(padded, [b, oh * strides[0], ow * strides[1], cm]);
+  }
+  const upHW: Pair = [up.shape[1], up.shape[2]];
+
+  // dx[i] = sum_k up[i + top - k*d] * f[k]: a correlation with the flipped filter once `up` is shifted
+  // by (K-1)*d - top; the upsampled tail past the input is cut by bounding the output to H x W.
+  const lead: Pair = [(kh - 1) * dilations[0] - padInfo.top, (kw - 1) * dilations[1] - padInfo.left];
+  const extent: Pair = [h + (kh - 1) * dilations[0], w + (kw - 1) * dilations[1]];
+  const cropBegin: Pair = [Math.max(0, -lead[0]), Math.max(0, -lead[1])];
+  const kept: Pair = [
+    Math.min(upHW[0] - cropBegin[0], extent[0] - Math.max(0, lead[0])),
+    Math.min(upHW[1] - cropBegin[1], extent[1] - Math.max(0, lead[1])),
+  ];
+  if (cropBegin[0] > 0 || cropBegin[1] > 0 || kept[0] < upHW[0] || kept[1] < upHW[1]) {
+    up = s.slice(up, [0, cropBegin[0], cropBegin[1], 0], [b, Math.max(kept[0], 0), Math.max(kept[1], 0), cm]);
+  }
+  const before: Pair = [Math.max(0, lead[0]), Math.max(0, lead[1])];
+  const after: Pair = [extent[0] - before[0] - up.shape[1], extent[1] - before[1] - up.shape[2]];
+
+  const flipped = s.reshape(s.run('Reverse', {x: filter}, {dims: [0, 1]}), [kh, kw, cm, 1]);
+  const dx = s.run(
+    'DepthwiseConv2dNative',
+    {x: up, filter: flipped},
+    {strides: [1, 1], dilations, pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]]},
+  );
+  if (m === 1) return dx;
+  return s.run('Sum', {x: s.reshape(dx, [b, h, w, c, m])}, {axis: [4], keepDims: false});
+});
+
+/**
+ * UnsortedSegmentSum (the gradient of tf.gather, e.g. of tf.layers.embedding): ScatterNd sums rows that
+ * share an index. The wasm ScatterNd writes without bounds checks, so ids outside [0, numSegments) are
+ * first redirected to segment 0 with their rows zeroed, which drops them as the cpu backend does.
+ * Segment ids of rank > 1 are flattened together with the leading axes of x (TensorFlow's semantics).
+ */
+const unsortedSegmentSum = composite('UnsortedSegmentSum', (s, inputs, attrs) => {
+  const x = input(inputs, 'x', 'UnsortedSegmentSum');
+  let ids = input(inputs, 'segmentIds', 'UnsortedSegmentSum');
+  const {numSegments} = attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+    throw new Error(`UnsortedSegmentSum on wasm supports float32 and int32 data, got ${x.dtype}.`);
+  }
+  if (ids.dtype !== 'int32') ids = s.run('Cast', {x: ids}, {dtype: 'int32'});
+  const n = tf.util.sizeFromShape(ids.shape);
+  const rest = x.shape.slice(ids.shape.length);
+  const rowSize = tf.util.sizeFromShape(rest);
+
+  const flatIds = s.reshape(ids, [n]);
+  const inRange = s.run('LogicalAnd', {
+    a: s.run('GreaterEqual', {a: flatIds, b: s.constant([0], [], 'int32')}),
+    b: s.run('Less', {a: flatIds, b: s.constant([numSegments], [], 'int32')}),
+  });
+  const safeIds = s.run('Multiply', {a: flatIds, b: s.run('Cast', {x: inRange}, {dtype: 'int32'})});
+  const rowMask = s.reshape(s.run('Cast', {x: inRange}, {dtype: x.dtype}), [n, 1]);
+  const rows = s.run('Multiply', {a: s.reshape(x, [n, rowSize]), b: rowMask});
+  const summed = s.run('ScatterNd', {indices: s.reshape(safeIds, [n, 1]), updates: rows}, {shape: [numSegments, rowSize]});
+  return s.reshape(summed, [numSegments, ...rest]);
+});
+
+const KERNELS: ReadonlyArray<{kernelName: string; kernelFunc: tf.KernelFunc}> = [
+  {kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter},
+  {kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter},
+  {kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseBackpropInput},
+  {kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum},
+];
+
+/** Names of the kernels this module can provide for the 'wasm' backend. */
+export const WASM_TRAINING_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
+
+/**
+ * Registers, for the 'wasm' backend only, the gradient kernels tfjs-backend-wasm lacks (see
+ * {@link WASM_TRAINING_KERNELS}), each built from kernels the wasm backend does ship. A kernel is
+ * registered only if none is registered under that name for 'wasm', so a tfjs release that ships its
+ * own keeps it. Safe to call before or after `tf.setBackend('wasm')`, and before or after the wasm
+ * package is imported (its own registrations then take precedence).
+ *
+ * @returns the names of the kernels registered by this call (empty when nothing was missing, e.g. on a
+ *   second call).
+ */
+export function enableWasmTraining(): string[] {
+  const registered: string[] = [];
+  for (const {kernelName, kernelFunc} of KERNELS) {
+    if (tf.getKernel(kernelName, BACKEND_NAME) !== undefined) continue;
+    tf.registerKernel({kernelName, backendName: BACKEND_NAME, kernelFunc});
+    registered.push(kernelName);
+  }
+  return registered;
+}
+
+/**
+ * Unregisters the kernels that {@link enableWasmTraining} registered, leaving any kernel of the same
+ * name that came from elsewhere (e.g. a newer tfjs-backend-wasm) in place.
+ *
+ * @returns the names of the kernels removed.
+ */
+export function disableWasmTraining(): string[] {
+  const removed: string[] = [];
+  for (const {kernelName, kernelFunc} of KERNELS) {
+    if (tf.getKernel(kernelName, BACKEND_NAME)?.kernelFunc !== kernelFunc) continue;
+    tf.unregisterKernel(kernelName, BACKEND_NAME);
+    removed.push(kernelName);
+  }
+  return removed;
+}

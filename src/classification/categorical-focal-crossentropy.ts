@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {SaveFn} from '../core/loss-op';
+import {defineLoss} from '../core/define-loss';
+import {assertSameShape} from '../core/validate';
+
+import {checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, sparseTargets, throughRenormalisation} from './common';
+import {checkGamma, focalPower} from './focal-common';
+
+export interface CategoricalFocalCrossentropyOptions {
+  /** γ, the focusing parameter. Default 2. */
+  gamma: number;
+  /** α: one number, or one weight per class. Default 1. */
+  alpha: number|number[]|tf.Tensor;
+  /** yPred holds logits. Default false: probabilities. */
+  fromLogits: boolean;
+  /** The class axis. Default −1. */
+  axis: number;
+}
+
+export interface SparseCategoricalFocalCrossentropyOptions extends CategoricalFocalCrossentropyOptions {
+  /** Items with this label contribute 0 and are left out of the mean. Default none. */
+  ignoreIndex?: number;
+}
+
+// −Σ_c α_c·y_c·(1 − p_c)^γ·log p_c, with `ay` = α ⊙ y precomputed (labels get no gradient).
+// From logits the gradient is written with h_c = p_c·∂L/∂p_c, which stays finite as p_c → 0:
+//   h_c = α_c·y_c·[γ·(1 − p_c)^(γ−1)·p_c·log p_c − (1 − p_c)^γ],   ∂L/∂z_k = h_k − p_k·Σ_c h_c
+
+function focalForward(ay: tf.Tensor, yPred: tf.Tensor, gamma: number, fromLogits: boolean, save: SaveFn):
+    tf.Tensor {
+  if (fromLogits) {
+    const logp = tf.logSoftmax(yPred);
+    const notP = tf.neg(tf.expm1(logp));
+    save([ay, logp]);
+    return tf.neg(tf.sum(tf.mul(tf.mul(ay, focalPower(notP, gamma)), logp), -1));
+  }
+  const {clipped} = clippedProbabilities(yPred);
+  save([ay, yPred]);
+  return tf.neg(tf.sum(tf.mul(tf.mul(ay, focalPower(tf.sub(1, clipped), gamma)), tf.log(clipped)), -1));
+}
+
+function focalGradient(dLoss: tf.Tensor, saved: tf.Tensor[], gamma: number, fromLogits: boolean): tf.Tensor {
+  const dl = tf.expandDims(dLoss, -1);
+  if (fromLogits) {
+    const [ay, logp] = saved;
+    const p = tf.exp(logp);
+    const notP = tf.neg(tf.expm1(logp));
+    let h = tf.neg(focalPower(notP, gamma));
+    if (gamma > 0) {
+      h = tf.add(h, tf.mul(tf.mul(focalPower(notP, gamma - 1), gamma), tf.mul(p, logp)));
+    }
+    h = tf.mul(ay, h);
+    return tf.mul(dl, tf.sub(h, tf.mul(p, tf.sum(h, -1, true))));
+  }
+  const [ay, yPred] = saved;
+  const {sum, q, clipped} = clippedProbabilities(yPred);
+  const notP = tf.sub(1, clipped);
+  let g = tf.neg(tf.div(focalPower(notP, gamma), clipped));
+  if (gamma > 0) {
+    g = tf.add(g, tf.mul(tf.mul(focalPower(notP, gamma - 1), gamma), tf.log(clipped)));
+  }
+  g = tf.mul(tf.mul(ay, g), clipPassMask(q));
+  return tf.mul(dl, throughRenormalisation(g, q, sum));
+}
+
+/**
+ * Categorical focal loss (Lin et al. 2017) against probability or one-hot targets `[..., C]`:
+ *
+ *   loss = −Σ_c α_c·y_c·(1 − p_c)^γ·log p_c
+ *
+ * p = softmax(yPred) when `fromLogits` (log p from log-softmax, 1 − p from expm1: exact for
+ * confident predictions), else yPred renormalised and clipped to [1e-7, 1 − 1e-7] (Keras).
+ * `'none'` has the batch dims; `'mean'` averages over items. γ = 0, α = 1 is cross-entropy.
+ *
+ * ```js
+ * losses.categoricalFocalCrossentropy(oneHot, logits, {fromLogits: true, gamma: 2, alpha: [0.25, 0.75]});
+ * ```
+ */
+export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentropyOptions>({
+  name: 'categoricalFocalCrossentropy',
+  defaults: {gamma: 2, alpha: 1, fromLogits: false, axis: -1},
+  labels: 'categorical',
+  prepare(yTrue, yPred, o) {
+    const name = 'categoricalFocalCrossentropy';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    checkGamma(name, o.gamma);
+    const t = classAxisLast(name, yTrue, o.axis);
+    const p = classAxisLast(name, yPred, o.axis);
+    checkProbabilities(name, 'yTrue', t);
+    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
+    return {yTrue: tf.mul(t, alpha), yPred: p};
+  },
+  forward: (ay, yPred, o, save) => focalForward(ay, yPred, o.gamma, o.fromLogits, save),
+  gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
+});
+
+/**
+ * {@link categoricalFocalCrossentropy} with class-index targets `[...]` (int32 or integral
+ * float32), optionally ignoring one label value: ignored items give 0 and are left out of the mean.
+ */
+export const sparseCategoricalFocalCrossentropy = defineLoss<SparseCategoricalFocalCrossentropyOptions>({
+  name: 'sparseCategoricalFocalCrossentropy',
+  defaults: {gamma: 2, alpha: 1, fromLogits: false, axis: -1, ignoreIndex: undefined},
+  labels: 'sparse',
+  integerTargets: true,
+  prepare(yTrue, yPred, o) {
+    const name = 'sparseCategoricalFocalCrossentropy';
+    checkGamma(name, o.gamma);
+    const p = classAxisLast(name, yPred, o.axis);
+    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    const {oneHot, valid} = sparseTargets(name, yTrue, p, o.ignoreIndex);
+    const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
+    const denominator = valid ? tf.sum(valid) : tf.scalar(oneHot.size / p.shape[p.rank - 1]);
+    return {yTrue: tf.mul(oneHot, alpha), yPred: p, extras: [denominator]};
+  },
+  forward: (ay, yPred, o, save, [denominator]) =>
+      ({loss: focalForward(ay, yPred, o.gamma, o.fromLogits, save), meanDenominator: denominator}),
+  gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
+});

@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {SaveFn} from '../core/loss-op';
+import {assertClassIndices, assertInRange, assertMinRank, assertNumberOption, classWeightTensor, resolveAxis} from '../core/validate';
+
+/** Keras's probability clip: log never sees 0 or 1. */
+export const PROBABILITY_EPSILON = 1e-7;
+
+/** Moves the class axis of `t` to the end (the layout every kernel here works in). */
+export function classAxisLast(lossName: string, t: tf.Tensor, axis: number): tf.Tensor {
+  const a = resolveAxis(lossName, axis, t.rank);
+  if (a === t.rank - 1) return t;
+  const perm = [...Array(t.rank).keys()].filter((i) => i !== a).concat([a]);
+  return tf.transpose(t, perm);
+}
+
+/** Checks the `labelSmoothing` option. */
+export function checkLabelSmoothing(lossName: string, labelSmoothing: number): void {
+  assertNumberOption(lossName, 'labelSmoothing', labelSmoothing, 0, 1);
+}
+
+/** Per-class weights `[C]` from an option, or undefined. */
+export function optionalClassWeights(
+    lossName: string, option: string, weights: number[]|tf.Tensor|undefined,
+    numClasses: number): tf.Tensor1D|undefined {
+  return weights === undefined ? undefined : classWeightTensor(lossName, option, weights, numClasses);
+}
+
+/** Class-index targets read against predictions `[..., C]`. */
+export interface SparseTargets {
+  /** One-hot of the labels, zero rows where ignored: `[..., C]`. */
+  oneHot: tf.Tensor;
+  /** 1 where the item counts, 0 where its label is `ignoreIndex`: `[...]`, or undefined. */
+  valid?: tf.Tensor;
+}
+
+/**
+ * Validates class-index labels against `yPred [..., C]` and one-hots them. Keras-style labels of
+ * shape `[..., 1]` are accepted. The one-hot is built with `oneHot` (not `gather`, whose gradient
+ * the wasm backend lacks).
+ */
+export function sparseTargets(
+    lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor, ignoreIndex?: number): SparseTargets {
+  assertMinRank(lossName, 'yPred', yPred, 1);
+  let labels = yTrue;
+  if (labels.rank === yPred.rank && labels.shape[labels.rank - 1] === 1) {
+    labels = tf.squeeze(labels, [labels.rank - 1]);
+  }
+  const batchShape = yPred.shape.slice(0, -1);
+  if (!tf.util.arraysEqual(labels.shape, batchShape)) {
+    throw new Error(
+        `${lossName}: 'yTrue' (class indices) must have shape [${batchShape.join(',')}] (or ` +
+        `[${[...batchShape, 1].join(',')}]) to match 'yPred' [${yPred.shape.join(',')}], got ` +
+        `[${yTrue.shape.join(',')}]`);
+  }
+  if (ignoreIndex !== undefined) assertNumberOption(lossName, 'ignoreIndex', ignoreIndex);
+  const numClasses = yPred.shape[yPred.rank - 1];
+  assertClassIndices(lossName, 'yTrue', labels, numClasses, ignoreIndex);
+  const indices = tf.cast(labels, 'int32');
+  if (ignoreIndex === undefined) return {oneHot: floatOneHot(indices, numClasses)};
+  const valid = tf.cast(tf.notEqual(indices, ignoreIndex), 'float32');
+  // An ignored label may lie outside [0, C): oneHot of it is all zeros on every backend, but we
+  // zero it explicitly rather than rely on that.
+  const safe = tf.mul(indices, tf.cast(valid, 'int32'));
+  const oneHot = tf.mul(floatOneHot(safe, numClasses), tf.expandDims(valid, -1));
+  return {oneHot, valid};
+}
+
+/**
+ * A float32 one-hot. tfjs-backend-wasm 4.22's OneHot ignores the dtype argument and writes int32
+ * bits into a float32 tensor (values like 1.4e-45), so the int32 one-hot is cast instead.
+ */
+function floatOneHot(indices: tf.Tensor, numClasses: number): tf.Tensor {
+  return tf.cast(tf.oneHot(indices as tf.Tensor1D, numClasses), 'float32');
+}
+
+/** Checks probabilities: in [0, 1] (value check). */
+export function checkProbabilities(lossName: string, argName: string, t: tf.Tensor): void {
+  assertInRange(lossName, argName, t, 0, 1);
+}
+
+// ---- Cross-entropy against soft target weights `a` (−Σ_c a_c log p_c), from logits ----------
+
+/** Forward: −Σ_c a_c log softmax(z)_c; saves `[a, logp]`. */
+export function logitsCrossEntropyForward(a: tf.Tensor, logits: tf.Tensor, save: SaveFn): tf.Tensor {
+  const logp = tf.logSoftmax(logits);
+  save([a, logp]);
+  return tf.neg(tf.sum(tf.mul(a, logp), -1));
+}
+
+/** ∂/∂z of −Σ_c a_c log softmax(z)_c = softmax(z)·Σa − a, times the upstream gradient. */
+export function logitsCrossEntropyGradient(dLoss: tf.Tensor, a: tf.Tensor, logp: tf.Tensor):
+    tf.Tensor {
+  const p = tf.exp(logp);
+  const grad = tf.sub(tf.mul(p, tf.sum(a, -1, true)), a);
+  return tf.mul(tf.expandDims(dLoss, -1), grad);
+}
+
+// ---- The same against probabilities, Keras style: renormalise, clip, log ---------------------
+
+/** Keras's renormalised, clipped probabilities: q = y/Σy, clipped to [ε, 1 − ε]. */
+export function clippedProbabilities(yPred: tf.Tensor): {sum: tf.Tensor; q: tf.Tensor; clipped: tf.Tensor} {
+  const sum = tf.sum(yPred, -1, true);
+  const q = tf.div(yPred, sum);
+  return {sum, q, clipped: tf.clipByValue(q, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON)};
+}
+
+/** 1 where the clip let q through (tf's clipByValue gradient rule), else 0. */
+export function clipPassMask(q: tf.Tensor): tf.Tensor {
+  return tf.cast(
+      tf.logicalAnd(tf.greaterEqual(q, PROBABILITY_EPSILON), tf.lessEqual(q, 1 - PROBABILITY_EPSILON)),
+      'float32');
+}
+
+/**
+ * Back through the renormalisation q = y/Σy: given g = ∂L/∂q, returns ∂L/∂y = (g − Σ_c g_c q_c)/Σy.
+ */
+export function throughRenormalisation(g: tf.Tensor, q: tf.Tensor, sum: tf.Tensor): tf.Tensor {
+  return tf.div(tf.sub(g, tf.sum(tf.mul(g, q), -1, true)), sum);
+}
+
+/** Forward: −Σ_c a_c log clip(y/Σy); saves `[a, q, sum, clipped]`. */
+export function probabilityCrossEntropyForward(a: tf.Tensor, yPred: tf.Tensor, save: SaveFn): tf.Tensor {
+  const {sum, q, clipped} = clippedProbabilities(yPred);
+  save([a, q, sum, clipped]);
+  return tf.neg(tf.sum(tf.mul(a, tf.log(clipped)), -1));
+}
+
+/** Gradient of {@link probabilityCrossEntropyForward} for yPred. */
+export function probabilityCrossEntropyGradient(
+    dLoss: tf.Tensor, a: tf.Tensor, q: tf.Tensor, sum: tf.Tensor, clipped: tf.Tensor): tf.Tensor {
+  const g = tf.mul(tf.neg(tf.div(a, clipped)), clipPassMask(q));
+  return tf.mul(tf.expandDims(dLoss, -1), throughRenormalisation(g, q, sum));
+}
+
+/** Numbers from an option that may be a number or a per-class array. */
+export function perClassOption(
+    lossName: string, option: string, value: number|number[]|tf.Tensor, numClasses: number): tf.Tensor {
+  if (typeof value === 'number') {
+    assertNumberOption(lossName, option, value);
+    return tf.scalar(value);
+  }
+  return classWeightTensor(lossName, option, value, numClasses);
+}

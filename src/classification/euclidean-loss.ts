@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {defineLoss} from '../core/define-loss';
+import {assertMinRank, assertSameShape} from '../core/validate';
+
+/**
+ * Euclidean loss (Caffe's `EuclideanLoss`, used to train VGG-style regressors): half the squared
+ * distance per sample,
+ *
+ *   loss_b = ½·‖ŷ_b − y_b‖²
+ *
+ * over every non-batch axis of yTrue, yPred `[B, ...]`; `'none'` is `[B]`, `'mean'` averages over
+ * the batch. Gradient ŷ − y.
+ */
+export const euclideanLoss = defineLoss<Record<string, never>>({
+  name: 'euclideanLoss',
+  defaults: {},
+  labels: 'other',
+  prepare(yTrue, yPred) {
+    assertSameShape('euclideanLoss', 'yTrue', yTrue, 'yPred', yPred);
+    assertMinRank('euclideanLoss', 'yPred', yPred, 1);
+    return {yTrue, yPred};
+  },
+  forward(yTrue, yPred, _o, save) {
+    const residual = tf.sub(yPred, yTrue);
+    save([residual]);
+    const flat = tf.reshape(residual, [residual.shape[0], -1]);
+    return tf.mul(tf.sum(tf.square(flat), 1), 0.5);
+  },
+  gradient(dLoss, [residual]) {
+    const dl = tf.reshape(dLoss, [dLoss.shape[0], ...new Array(residual.rank - 1).fill(1)]);
+    return tf.mul(dl, residual);
+  },
+});

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {defineLoss} from '../core/define-loss';
+import {assertSameShape, valueChecks} from '../core/validate';
+
+/**
+ * Reads ±1 labels; labels given as {0, 1} (every value 0 or 1) are mapped to {−1, 1} as Keras
+ * does, on the device (no read-back).
+ */
+function signedLabels(lossName: string, yTrue: tf.Tensor): tf.Tensor {
+  if (valueChecks() && yTrue.size > 0) {
+    const values = yTrue.dataSync();
+    let zeroOne = true;
+    let signed = true;
+    for (const v of values) {
+      if (v !== 0 && v !== 1) zeroOne = false;
+      if (v !== -1 && v !== 1) signed = false;
+    }
+    if (!zeroOne && !signed) {
+      throw new Error(`${lossName}: 'yTrue' must hold labels in {-1, 1} or in {0, 1}`);
+    }
+  }
+  const zeroOne = tf.cast(tf.all(tf.logicalOr(tf.equal(yTrue, 0), tf.equal(yTrue, 1))), 'float32');
+  return tf.add(yTrue, tf.mul(zeroOne, tf.sub(yTrue, 1)));
+}
+
+function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {
+  assertSameShape(lossName, 'yTrue', yTrue, 'yPred', yPred);
+  return {yTrue: signedLabels(lossName, yTrue), yPred};
+}
+
+/**
+ * Hinge loss, elementwise: max(0, 1 − y·ŷ), labels in {−1, 1} (or {0, 1}, mapped to ±1).
+ * Keras's `hinge` is this averaged over the last axis. Gradient −y where the margin is violated.
+ */
+export const hinge = defineLoss<Record<string, never>>({
+  name: 'hinge',
+  defaults: {},
+  labels: 'binary',
+  prepare: (yTrue, yPred) => hingePrepare('hinge', yTrue, yPred),
+  forward(y, yPred, _o, save) {
+    const margin = tf.sub(1, tf.mul(y, yPred));
+    save([y, margin]);
+    return tf.relu(margin);
+  },
+  gradient(dLoss, [y, margin]) {
+    return tf.mul(dLoss, tf.mul(tf.neg(y), tf.cast(tf.greater(margin, 0), 'float32')));
+  },
+});
+
+/**
+ * Squared hinge loss, elementwise: max(0, 1 − y·ŷ)², labels as for {@link hinge}. Keras's
+ * `squared_hinge` is this averaged over the last axis.
+ */
+export const squaredHinge = defineLoss<Record<string, never>>({
+  name: 'squaredHinge',
+  defaults: {},
+  labels: 'binary',
+  prepare: (yTrue, yPred) => hingePrepare('squaredHinge', yTrue, yPred),
+  forward(y, yPred, _o, save) {
+    const violation = tf.relu(tf.sub(1, tf.mul(y, yPred)));
+    save([y, violation]);
+    return tf.square(violation);
+  },
+  gradient(dLoss, [y, violation]) {
+    return tf.mul(dLoss, tf.mul(tf.mul(y, violation), -2));
+  },
+});

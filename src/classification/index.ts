@@ -1,0 +1,12 @@
+export {binaryCrossentropy, BinaryCrossentropyOptions} from './binary-crossentropy';
+export {binaryFocalCrossentropy, BinaryFocalCrossentropyOptions} from './binary-focal-crossentropy';
+export {categoricalCrossentropy, CategoricalCrossentropyOptions} from './categorical-crossentropy';
+export {categoricalFocalCrossentropy, CategoricalFocalCrossentropyOptions, sparseCategoricalFocalCrossentropy, SparseCategoricalFocalCrossentropyOptions} from './categorical-focal-crossentropy';
+export {categoricalHinge} from './categorical-hinge';
+export {distillationLoss, DistillationLossOptions} from './distillation-loss';
+export {euclideanLoss} from './euclidean-loss';
+export {hinge, squaredHinge} from './hinge';
+export {klDivergence, KlDivergenceOptions} from './kl-divergence';
+export {multiClassHinge, MultiClassHingeOptions} from './multi-class-hinge';
+export {nllLoss, NllLossOptions} from './nll-loss';
+export {sparseCategoricalCrossentropy, SparseCategoricalCrossentropyOptions} from './sparse-categorical-crossentropy';

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {defineLoss} from '../core/define-loss';
+
+import {optionalClassWeights, sparseTargets} from './common';
+
+export interface NllLossOptions {
+  /** Per-class weights w `[C]`. Default none. */
+  classWeights?: number[]|tf.Tensor;
+  /** Items with this label contribute 0 and are left out of the mean. Default none. */
+  ignoreIndex?: number;
+}
+
+/**
+ * Negative log-likelihood of class indices under log-probabilities yPred `[..., C]` (the output of
+ * a log-softmax):
+ *
+ *   loss_i = −w_{y_i} · yPred[i, y_i],   0 where ignored;   'mean' = Σ loss_i / Σ_{valid} w_{y_i}
+ *
+ * Matches `F.nll_loss(input, target, weight, ignore_index)` with the class axis last.
+ *
+ * ```js
+ * losses.nllLoss(tf.tensor1d([1], 'int32'), tf.log(tf.tensor2d([[0.1, 0.7, 0.2]])));  // 0.357
+ * ```
+ */
+export const nllLoss = defineLoss<NllLossOptions>({
+  name: 'nllLoss',
+  defaults: {classWeights: undefined, ignoreIndex: undefined},
+  labels: 'sparse',
+  integerTargets: true,
+  prepare(yTrue, yPred, o) {
+    const {oneHot, valid} = sparseTargets('nllLoss', yTrue, yPred, o.ignoreIndex);
+    const numClasses = yPred.shape[yPred.rank - 1];
+    const w = optionalClassWeights('nllLoss', 'classWeights', o.classWeights, numClasses);
+    const a = w ? tf.mul(oneHot, w) : oneHot;
+    const denominator = w || valid ? tf.sum(a) : tf.scalar(oneHot.size / numClasses);
+    return {yTrue: a, yPred, extras: [denominator]};
+  },
+  forward(a, logProbabilities, _o, save, [denominator]) {
+    save([a]);
+    return {loss: tf.neg(tf.sum(tf.mul(a, logProbabilities), -1)), meanDenominator: denominator};
+  },
+  gradient(dLoss, [a]) {
+    return tf.mul(tf.expandDims(tf.neg(dLoss), -1), a);
+  },
+});

@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Anything a loss accepts where it wants a tensor: a tensor, a nested array or a typed array. */
+export type TensorLike = tf.Tensor | tf.TensorLike;
+
+let valueChecksEnabled = true;
+
+/**
+ * Turns the value checks (labels in range and integral, probabilities in [0, 1], no NaN in the
+ * inputs) on or off. They read values back from the backend, which costs a synchronisation on
+ * WebGL/WebGPU; shape and dtype checks always run. On by default.
+ */
+export function setValueChecks(enabled: boolean): void {
+  valueChecksEnabled = enabled;
+}
+
+/** Whether value checks are on (see {@link setValueChecks}). */
+export function valueChecks(): boolean {
+  return valueChecksEnabled;
+}
+
+function describeShape(shape: number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/**
+ * Converts `x` to a float32 (or, for class indices, any numeric) tensor, naming the loss and the
+ * argument when it cannot. Tensors created here belong to the caller's `tf.tidy`.
+ */
+export function toTensor(lossName: string, argName: string, x: TensorLike, dtype?: 'float32'):
+    tf.Tensor {
+  let t: tf.Tensor;
+  if (x instanceof tf.Tensor) {
+    t = x;
+  } else if (Array.isArray(x) || ArrayBuffer.isView(x) || typeof x === 'number') {
+    t = tf.tensor(x as tf.TensorLike);
+  } else {
+    throw new Error(
+        `${lossName}: argument '${argName}' must be a tf.Tensor or an array, got ${typeof x}`);
+  }
+  if (t.dtype === 'string' || t.dtype === 'complex64') {
+    throw new Error(`${lossName}: argument '${argName}' must be numeric, got dtype ${t.dtype}`);
+  }
+  if (dtype === 'float32' && t.dtype !== 'float32') t = tf.cast(t, 'float32');
+  return t;
+}
+
+/** Throws unless `a` and `b` have the same shape, naming the loss, both arguments and shapes. */
+export function assertSameShape(
+    lossName: string, aName: string, a: tf.Tensor, bName: string, b: tf.Tensor): void {
+  if (!tf.util.arraysEqual(a.shape, b.shape)) {
+    throw new Error(
+        `${lossName}: '${aName}' and '${bName}' must have the same shape, got ` +
+        `${aName} ${describeShape(a.shape)} and ${bName} ${describeShape(b.shape)}`);
+  }
+}
+
+/** Throws unless `t` has at least `rank` dimensions. */
+export function assertMinRank(lossName: string, argName: string, t: tf.Tensor, rank: number): void {
+  if (t.rank < rank) {
+    throw new Error(
+        `${lossName}: '${argName}' must have rank >= ${rank}, got shape ${describeShape(t.shape)}`);
+  }
+}
+
+/** Resolves a possibly negative axis against `rank`, with an error naming the loss. */
+export function resolveAxis(lossName: string, axis: number, rank: number): number {
+  const resolved = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(axis) || resolved < 0 || resolved >= rank) {
+    throw new Error(`${lossName}: option 'axis' ${axis} is out of range for rank ${rank}`);
+  }
+  return resolved;
+}
+
+function minMax(t: tf.Tensor): [number, number, boolean] {
+  const values = tf.tidy(() => {
+    const flat = tf.cast(t, 'float32');
+    return tf.stack([tf.min(flat), tf.max(flat), tf.any(tf.isNaN(flat)).cast('float32')]);
+  });
+  const [lo, hi, hasNaN] = Array.from(values.dataSync());
+  values.dispose();
+  return [lo, hi, hasNaN > 0];
+}
+
+/** Throws if `t` holds NaN (when value checks are on). */
+export function assertNoNaN(lossName: string, argName: string, t: tf.Tensor): void {
+  if (!valueChecksEnabled || t.size === 0 || t.dtype === 'int32' || t.dtype === 'bool') return;
+  if (minMax(t)[2]) throw new Error(`${lossName}: '${argName}' contains NaN`);
+}
+
+/** Throws unless every value of `t` lies in [lo, hi] (when value checks are on). */
+export function assertInRange(
+    lossName: string, argName: string, t: tf.Tensor, lo: number, hi: number,
+    what = 'probabilities'): void {
+  if (!valueChecksEnabled || t.size === 0) return;
+  const [min, max, hasNaN] = minMax(t);
+  if (hasNaN) throw new Error(`${lossName}: '${argName}' contains NaN`);
+  if (min < lo || max > hi) {
+    throw new Error(
+        `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
+        `[${min}, ${max}]`);
+  }
+}
+
+/**
+ * Checks class indices: integral, in [0, numClasses), except entries equal to `ignoreIndex`.
+ * Accepts int32 and float32 labels (model.fit passes labels in the dtype the user gave).
+ */
+export function assertClassIndices(
+    lossName: string, argName: string, labels: tf.Tensor, numClasses: number,
+    ignoreIndex?: number): void {
+  if (!valueChecksEnabled || labels.size === 0) return;
+  const data = labels.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (ignoreIndex !== undefined && v === ignoreIndex) continue;
+    if (!Number.isInteger(v)) {
+      throw new Error(
+          `${lossName}: '${argName}' must hold integral class indices, found ${v} at flat index ${i}`);
+    }
+    if (v < 0 || v >= numClasses) {
+      throw new Error(
+          `${lossName}: '${argName}' class index ${v} at flat index ${i} is out of range ` +
+          `[0, ${numClasses})` + (ignoreIndex !== undefined ? ` (ignoreIndex ${ignoreIndex})` : ''));
+    }
+  }
+}
+
+/**
+ * Checks an options object: rejects keys the loss does not know (a typo would otherwise be a
+ * silent default) and returns the options merged over the defaults.
+ */
+export function resolveOptions<O extends object>(
+    lossName: string, defaults: O, options: Partial<O>|undefined): O {
+  const merged = {...defaults};
+  if (options == null) return merged;
+  if (typeof options !== 'object') {
+    throw new Error(`${lossName}: options must be an object, got ${typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(key in defaults)) {
+      const known = Object.keys(defaults).join(', ');
+      throw new Error(`${lossName}: unknown option '${key}' (known options: ${known})`);
+    }
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  }
+  return merged;
+}
+
+/** Throws unless `value` is a finite number within [lo, hi]. */
+export function assertNumberOption(
+    lossName: string, option: string, value: unknown, lo = -Infinity, hi = Infinity): void {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < lo || value > hi) {
+    throw new Error(
+        `${lossName}: option '${option}' must be a number in [${lo}, ${hi}], got ` +
+        `${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Turns a per-class weight option (array or 1-D tensor) into a float32 `[C]` tensor, checking its
+ * length against the number of classes.
+ */
+export function classWeightTensor(
+    lossName: string, option: string, weights: number[]|tf.Tensor, numClasses: number): tf.Tensor1D {
+  const t = weights instanceof tf.Tensor ? tf.cast(weights, 'float32') : tf.tensor1d(weights);
+  if (t.rank !== 1 || t.shape[0] !== numClasses) {
+    throw new Error(
+        `${lossName}: option '${option}' must have one entry per class (${numClasses}), got shape ` +
+        `${describeShape(t.shape)}`);
+  }
+  return t as tf.Tensor1D;
+}

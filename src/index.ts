@@ -1,0 +1,27 @@
+/**
+ * tfjs-losses: loss functions for TensorFlow.js, each one `tf.customGrad` op with an analytic
+ * gradient, usable as a functional op, through `get(name, options)` in `model.compile`, or by
+ * name (`model.compile({loss: 'categoricalFocalCrossentropy'})`) with save/load support.
+ *
+ * Importing the package registers every loss and teaches `model.compile` their names.
+ */
+import {installCompilePatch} from './core/compile-patch';
+
+export * from './classification';
+export {defineLoss, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
+export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';
+export {Reduction, ReductionLike} from './core/reduction';
+export {CompileLoss, describeCompileLoss, get, isRegistered, LabelKind, register, registeredNames, unregister} from './core/registry';
+export {setValueChecks, TensorLike} from './core/validate';
+export {enableWasmTraining} from './backends/wasm-training';
+
+/**
+ * Makes every registered loss usable by name in `model.compile` and `tf.loadLayersModel`.
+ * Importing the package already does this; call it again if a bundler dropped the import's side
+ * effects. Idempotent.
+ */
+export function registerAll(): void {
+  installCompilePatch();
+}
+
+registerAll();

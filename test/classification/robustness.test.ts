@@ -1,0 +1,202 @@
+// Extreme inputs, finite differences, properties, bad input and leaks for the classification family.
+import * as fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
+
+import * as losses from '../../src';
+import {expectClose, expectFinite, expectNoLeak, numericGradient, seededRandom} from '../helpers';
+
+type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
+
+interface Subject {
+  name: string;
+  loss: Loss;
+  options: object;
+  labels: (rows: number, classes: number, rnd: () => number) => tf.Tensor;
+  /** What yPred is: logits (any real), probabilities or log-probabilities. */
+  predictions: 'logits'|'probabilities'|'logProbabilities';
+}
+
+const oneHot = (rows: number, classes: number, rnd: () => number) =>
+    tf.oneHot(tf.tensor1d(Array.from({length: rows}, () => Math.floor(rnd() * classes)), 'int32'), classes).cast('float32');
+const indices = (rows: number, classes: number, rnd: () => number) =>
+    tf.tensor1d(Array.from({length: rows}, () => Math.floor(rnd() * classes)), 'int32');
+const binary = (rows: number, classes: number, rnd: () => number) =>
+    tf.tensor2d(Array.from({length: rows * classes}, () => (rnd() < 0.5 ? 0 : 1)), [rows, classes]);
+const soft = (rows: number, classes: number, rnd: () => number) =>
+    tf.softmax(tf.tensor2d(Array.from({length: rows * classes}, () => rnd() * 4 - 2), [rows, classes]));
+
+const L = losses as unknown as Record<string, Loss>;
+const subjects: Subject[] = [
+  {name: 'categoricalCrossentropy', loss: L.categoricalCrossentropy, options: {fromLogits: true, labelSmoothing: 0.1}, labels: oneHot, predictions: 'logits'},
+  {name: 'categoricalCrossentropy', loss: L.categoricalCrossentropy, options: {}, labels: soft, predictions: 'probabilities'},
+  {name: 'sparseCategoricalCrossentropy', loss: L.sparseCategoricalCrossentropy, options: {fromLogits: true, classWeights: [1, 2, 0.5, 1]}, labels: indices, predictions: 'logits'},
+  {name: 'sparseCategoricalCrossentropy', loss: L.sparseCategoricalCrossentropy, options: {}, labels: indices, predictions: 'probabilities'},
+  {name: 'nllLoss', loss: L.nllLoss, options: {}, labels: indices, predictions: 'logProbabilities'},
+  {name: 'binaryCrossentropy', loss: L.binaryCrossentropy, options: {fromLogits: true, posWeight: 2}, labels: binary, predictions: 'logits'},
+  {name: 'binaryCrossentropy', loss: L.binaryCrossentropy, options: {}, labels: binary, predictions: 'probabilities'},
+  {name: 'klDivergence', loss: L.klDivergence, options: {fromLogits: true}, labels: soft, predictions: 'logits'},
+  {name: 'distillationLoss', loss: L.distillationLoss, options: {temperature: 2}, labels: (r, c, rnd) => tf.randomNormal([r, c], 0, 2, 'float32', Math.floor(rnd() * 1000)), predictions: 'logits'},
+  {name: 'binaryFocalCrossentropy', loss: L.binaryFocalCrossentropy, options: {fromLogits: true, alpha: 0.25}, labels: binary, predictions: 'logits'},
+  {name: 'binaryFocalCrossentropy', loss: L.binaryFocalCrossentropy, options: {gamma: 1.5}, labels: binary, predictions: 'probabilities'},
+  {name: 'categoricalFocalCrossentropy', loss: L.categoricalFocalCrossentropy, options: {fromLogits: true}, labels: oneHot, predictions: 'logits'},
+  {name: 'sparseCategoricalFocalCrossentropy', loss: L.sparseCategoricalFocalCrossentropy, options: {fromLogits: true, gamma: 0.5}, labels: indices, predictions: 'logits'},
+  {name: 'hinge', loss: L.hinge, options: {}, labels: binary, predictions: 'logits'},
+  {name: 'squaredHinge', loss: L.squaredHinge, options: {}, labels: binary, predictions: 'logits'},
+  {name: 'multiClassHinge', loss: L.multiClassHinge, options: {p: 2}, labels: indices, predictions: 'logits'},
+  {name: 'categoricalHinge', loss: L.categoricalHinge, options: {}, labels: oneHot, predictions: 'logits'},
+  {name: 'euclideanLoss', loss: L.euclideanLoss, options: {}, labels: soft, predictions: 'logits'},
+];
+
+function predictions(kind: Subject['predictions'], rows: number, classes: number, rnd: () => number, scale = 2): tf.Tensor {
+  const logits = tf.tensor2d(Array.from({length: rows * classes}, () => (rnd() * 2 - 1) * scale), [rows, classes]);
+  if (kind === 'logits') return logits;
+  if (kind === 'logProbabilities') return tf.logSoftmax(logits);
+  return subjectsUseSigmoid(rows, classes) ? tf.sigmoid(logits) : tf.softmax(logits);
+}
+// Probabilities for the binary losses are independent per entry; softmax rows are valid for them too.
+function subjectsUseSigmoid(_r: number, _c: number) {
+  return false;
+}
+
+describe.each(subjects.map((s) => [`${s.name} ${JSON.stringify(s.options)}`, s] as const))('%s', (_title, s) => {
+  it('analytic gradient agrees with central finite differences', () => {
+    tf.tidy(() => {
+      const rnd = seededRandom(7);
+      const yTrue = s.labels(3, 4, rnd);
+      const yPred = predictions(s.predictions, 3, 4, rnd, 1.5);
+      const f = (p: tf.Tensor) => s.loss(yTrue, p, {...s.options, reduction: 'sum'});
+      const analytic = tf.grad(f)(yPred);
+      const numeric = numericGradient(f, yPred, s.predictions === 'logits' ? 1e-2 : 2e-3);
+      expectClose(analytic, numeric, {rtol: 3e-2, atol: 3e-3, what: 'gradient vs finite differences'});
+    });
+  });
+
+  it('is finite in value and gradient for logits of ±1e4 (or probabilities of exactly 0 and 1)', () => {
+    tf.tidy(() => {
+      const rnd = seededRandom(11);
+      const yTrue = s.labels(4, 4, rnd);
+      const yPred = s.predictions === 'probabilities' ?
+          tf.tensor2d([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]) :
+          s.predictions === 'logProbabilities' ? tf.logSoftmax(tf.mul(tf.randomNormal([4, 4], 0, 1, 'float32', 3), 1e4)) :
+          tf.mul(tf.randomNormal([4, 4], 0, 1, 'float32', 3), 1e4);
+      for (const reduction of ['none', 'mean']) {
+        expectFinite(s.loss(yTrue, yPred, {...s.options, reduction}), `${reduction} value`);
+      }
+      expectFinite(tf.grad((p: tf.Tensor) => s.loss(yTrue, p, s.options))(yPred), 'gradient');
+    });
+  });
+
+  it('leaks no tensor, per call and under tf.grad, in and out of tf.tidy', () => {
+    const rnd = seededRandom(5);
+    const yTrue = s.labels(3, 4, rnd);
+    const yPred = predictions(s.predictions, 3, 4, rnd);
+    expectNoLeak(() => {
+      s.loss(yTrue, yPred, s.options).dispose();
+      s.loss(yTrue, yPred, {...s.options, reduction: 'none'}).dispose();
+      tf.grad((p: tf.Tensor) => s.loss(yTrue, p, s.options))(yPred).dispose();
+      tf.tidy(() => {
+        s.loss(yTrue, yPred, s.options);
+        tf.grad((p: tf.Tensor) => s.loss(yTrue, p, s.options))(yPred);
+      });
+    });
+    tf.dispose([yTrue, yPred]);
+  });
+
+  it('reductions agree: mean·N = sum = Σ none (unweighted), sum of perSample ≈ sum', () => {
+    tf.tidy(() => {
+      const rnd = seededRandom(13);
+      const yTrue = s.labels(5, 4, rnd);
+      const yPred = predictions(s.predictions, 5, 4, rnd);
+      const none = s.loss(yTrue, yPred, {...s.options, reduction: 'none'});
+      const sum = s.loss(yTrue, yPred, {...s.options, reduction: 'sum'});
+      expectClose(sum, tf.sum(none).dataSync()[0], {rtol: 1e-5, atol: 1e-5});
+      expectClose(s.loss(yTrue, yPred, {...s.options, reduction: tf.Reduction.SUM}), sum.dataSync()[0], {rtol: 1e-6});
+      expect(s.loss(yTrue, yPred, {...s.options, reduction: tf.Reduction.NONE}).shape).toEqual(none.shape);
+    });
+  });
+});
+
+describe('properties (fast-check)', () => {
+  it('softmax cross-entropy: loss ≥ 0, gradient rows sum to 0, finite for any logits', () => {
+    fc.assert(fc.property(
+        fc.array(fc.float({min: -1e4, max: 1e4, noNaN: true}), {minLength: 3, maxLength: 3}),
+        fc.integer({min: 0, max: 2}), (logits, label) => {
+          tf.tidy(() => {
+            const z = tf.tensor2d([logits]);
+            const y = tf.tensor1d([label], 'int32');
+            const value = losses.sparseCategoricalCrossentropy(y, z, {fromLogits: true}).dataSync()[0];
+            expect(value).toBeGreaterThanOrEqual(0);
+            expect(Number.isFinite(value)).toBe(true);
+            const g = tf.grad((l: tf.Tensor) => losses.sparseCategoricalCrossentropy(y, l, {fromLogits: true}))(z);
+            const values = Array.from(g.dataSync());
+            expect(values.every(Number.isFinite)).toBe(true);
+            expect(Math.abs(values.reduce((a, b) => a + b, 0))).toBeLessThan(1e-5);
+          });
+        }),
+        {numRuns: 60, seed: 42});
+  });
+
+  it('binary cross-entropy from logits equals the probability form where both are exact', () => {
+    fc.assert(fc.property(fc.float({min: -8, max: 8, noNaN: true}), fc.constantFrom(0, 1), (x, y) => {
+      tf.tidy(() => {
+        const fromLogits = losses.binaryCrossentropy([y], [x], {fromLogits: true}).dataSync()[0];
+        const fromProbs = losses.binaryCrossentropy([y], tf.sigmoid(tf.tensor1d([x])), {}).dataSync()[0];
+        expect(Math.abs(fromLogits - fromProbs)).toBeLessThan(1e-3 * Math.max(1, fromLogits));
+      });
+    }), {numRuns: 60, seed: 7});
+  });
+
+  it('focal loss with γ = 0 and α = 1 is cross-entropy', () => {
+    tf.tidy(() => {
+      const rnd = seededRandom(3);
+      const y = indices(6, 5, rnd);
+      const z = predictions('logits', 6, 5, rnd);
+      const focal = losses.sparseCategoricalFocalCrossentropy(y, z, {fromLogits: true, gamma: 0, reduction: 'none'});
+      const ce = losses.sparseCategoricalCrossentropy(y, z, {fromLogits: true, reduction: 'none'});
+      expectClose(focal, Array.from(ce.dataSync()), {rtol: 1e-5});
+    });
+  });
+});
+
+describe('bad input gives an error naming the loss, the argument and the values', () => {
+  const z = () => tf.tensor2d([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]]);
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['shape mismatch', () => losses.categoricalCrossentropy(tf.zeros([2, 4]), z()), /categoricalCrossentropy: 'yTrue' and 'yPred' must have the same shape, got yTrue \[2,4\] and yPred \[2,3\]/],
+    ['sparse label shape', () => losses.sparseCategoricalCrossentropy(tf.zeros([3], 'int32'), z()), /sparseCategoricalCrossentropy: 'yTrue' .*must have shape \[2\].*got \[3\]/],
+    ['label out of range', () => losses.sparseCategoricalCrossentropy([0, 3], z()), /sparseCategoricalCrossentropy: 'yTrue' class index 3 .*out of range \[0, 3\)/],
+    ['negative label', () => losses.nllLoss([-1, 0], z()), /nllLoss: 'yTrue' class index -1/],
+    ['non-integral label', () => losses.multiClassHinge([0.5, 1], z()), /multiClassHinge: 'yTrue' must hold integral class indices, found 0.5/],
+    ['probability above 1', () => losses.binaryCrossentropy([[1, 0, 1]], [[1.5, 0.2, 0.3]]), /binaryCrossentropy: 'yPred' must hold probabilities in \[0, 1\], found values in \[0\.2\d*, 1\.5\]/],
+    ['negative probability', () => losses.categoricalCrossentropy([[1, 0, 0]], [[-0.1, 0.6, 0.5]]), /categoricalCrossentropy: 'yPred' must hold probabilities/],
+    ['target outside [0,1]', () => losses.binaryCrossentropy([[2, 0, 1]], [[0.5, 0.2, 0.3]], {}), /binaryCrossentropy: 'yTrue' must hold probabilities/],
+    ['NaN prediction', () => losses.categoricalCrossentropy([[1, 0]], [[NaN, 0]], {fromLogits: true}), /categoricalCrossentropy: 'yPred' contains NaN/],
+    ['hinge labels', () => losses.hinge([[2, 0]], [[0.5, 0.2]]), /hinge: 'yTrue' must hold labels in \{-1, 1\} or in \{0, 1\}/],
+    ['unknown option', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {fromLogit: true} as object), /categoricalCrossentropy: unknown option 'fromLogit' \(known options: fromLogits/],
+    ['bad reduction', () => losses.hinge([[1]], [[1]], {reduction: 'avg' as 'mean'}), /hinge: option 'reduction' must be 'none', 'mean', 'sum'/],
+    ['class weights length', () => losses.sparseCategoricalCrossentropy([0, 1], z(), {classWeights: [1, 2]}), /sparseCategoricalCrossentropy: option 'classWeights' must have one entry per class \(3\), got shape \[2\]/],
+    ['label smoothing range', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {labelSmoothing: 1.5}), /categoricalCrossentropy: option 'labelSmoothing' must be a number in \[0, 1\]/],
+    ['negative gamma', () => losses.binaryFocalCrossentropy([[1]], [[0.5]], {gamma: -1}), /binaryFocalCrossentropy: option 'gamma'/],
+    ['alpha range', () => losses.binaryFocalCrossentropy([[1]], [[0.5]], {alpha: 2}), /binaryFocalCrossentropy: option 'alpha' must be a number in \[0, 1\]/],
+    ['temperature', () => losses.distillationLoss([[1, 0]], [[1, 0]], {temperature: 0}), /distillationLoss: option 'temperature'/],
+    ['axis', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {axis: 2}), /categoricalCrossentropy: option 'axis' 2 is out of range for rank 2/],
+    ['posWeight length', () => losses.binaryCrossentropy([[1, 0]], [[0.5, 0.5]], {posWeight: [1, 2, 3]}), /binaryCrossentropy: option 'posWeight' must be a number or have one entry per last-axis entry \(2\)/],
+    ['not a tensor', () => losses.hinge('x' as unknown as number[], [1]), /hinge: argument 'yTrue' must be a tf.Tensor or an array/],
+  ];
+  it.each(cases)('%s', (_name, call, message) => {
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => {
+      call();
+    })).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('value checks can be turned off (shape checks stay)', () => {
+    losses.setValueChecks(false);
+    try {
+      expect(() => losses.binaryCrossentropy([[1, 0]], [[1.5, 0.2]]).dispose()).not.toThrow();
+      expect(() => losses.categoricalCrossentropy(tf.zeros([2, 4]), z())).toThrow(/same shape/);
+    } finally {
+      losses.setValueChecks(true);
+    }
+  });
+});

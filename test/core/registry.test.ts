@@ -1,0 +1,158 @@
+// The registry and model.compile by name: every registered name compiles and trains, aliases
+// survive tfjs's snake_case/camelCase round trip, sparse targets and 'accuracy' resolve right.
+import * as tf from '@tensorflow/tfjs';
+
+import * as losses from '../../src';
+import {afterSaveLoad} from '../../src/core/names';
+
+function tinyModel(units: number, activation: 'softmax'|'sigmoid'|'linear' = 'softmax') {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({units, inputShape: [4], activation, kernelInitializer: 'glorotUniform'}));
+  return model;
+}
+
+/** Targets a loss of the given label kind can read, for a model with `units` outputs. */
+function targetsFor(name: string, units: number, batch: number): tf.Tensor {
+  const kind = losses.describeCompileLoss(losses.get(name))!.labels;
+  const classes = tf.tensor1d(Array.from({length: batch}, (_, i) => i % units), 'float32');
+  if (kind === 'sparse') return classes;
+  if (kind === 'binary') return tf.tensor2d(Array.from({length: batch * units}, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [batch, units]);
+  return tf.oneHot(tf.cast(classes, 'int32'), units).cast('float32');
+}
+
+describe('registry', () => {
+  const twoArgumentLosses = losses.registeredNames();
+
+  it('registers every classification loss by name', () => {
+    for (const name of ['categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'nllLoss', 'binaryCrossentropy',
+      'klDivergence', 'distillationLoss', 'binaryFocalCrossentropy', 'categoricalFocalCrossentropy',
+      'sparseCategoricalFocalCrossentropy', 'hinge', 'squaredHinge', 'multiClassHinge', 'categoricalHinge', 'euclideanLoss']) {
+      expect(losses.isRegistered(name)).toBe(true);
+    }
+  });
+
+  it('every registered name survives the save/load name round trip', () => {
+    for (const name of twoArgumentLosses) {
+      expect(losses.isRegistered(afterSaveLoad(name))).toBe(true);
+    }
+  });
+
+  it.each(twoArgumentLosses)('model.compile({loss: %p}) trains one step with a finite loss', async (name) => {
+    const units = 3;
+    const model = tinyModel(units, name === 'nllLoss' ? 'linear' : name.startsWith('binary') || name.includes('ingle') ? 'sigmoid' : 'softmax');
+    model.compile({optimizer: tf.train.sgd(0.1), loss: name});
+    expect(model.loss).toBe(name);
+    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+    const y = targetsFor(name, units, 6);
+    const before = tf.memory().numTensors;
+    const history = await model.fit(x, y, {epochs: 2, batchSize: 3, verbose: 0});
+    expect(tf.memory().numTensors).toBe(before);
+    for (const v of history.history.loss) expect(Number.isFinite(v as number)).toBe(true);
+    model.dispose();
+    tf.dispose([x, y]);
+  });
+
+  it('get() returns a per-sample function, the same object for the same name', () => {
+    const fn = losses.get('categoricalCrossentropy');
+    expect(losses.get('categoricalCrossentropy')).toBe(fn);
+    const out = fn(tf.tensor2d([[0, 1, 0], [1, 0, 0]]), tf.tensor2d([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]]));
+    expect(out.shape).toEqual([2]);
+    const pixel = losses.get('sparseCategoricalCrossentropy', {fromLogits: true})(tf.zeros([2, 3, 3], 'int32'), tf.zeros([2, 3, 3, 4]));
+    expect(pixel.shape).toEqual([2]);
+    expect(Array.from(pixel.dataSync())[0]).toBeCloseTo(Math.log(4), 5);
+  });
+
+  it('unknown names list close matches', () => {
+    expect(() => losses.get('sparseCategoricalCrosentropy')).toThrow(/Unknown loss 'sparseCategoricalCrosentropy'. Did you mean: sparseCategoricalCrossentropy/);
+    const model = tinyModel(2);
+    expect(() => model.compile({optimizer: 'sgd', loss: 'focalLos'})).toThrow(/Unknown loss focalLos/);
+    model.dispose();
+  });
+
+  it('register() makes an alias with options, usable by name', async () => {
+    losses.register('focalG3', 'binaryFocalCrossentropy', {gamma: 3});
+    const yt = tf.tensor2d([[1, 0]]);
+    const yp = tf.tensor2d([[0.7, 0.4]]);
+    const viaAlias = losses.get('focalG3')(yt, yp).dataSync()[0];
+    const direct = losses.binaryFocalCrossentropy(yt, yp, {gamma: 3, reduction: 'none'}).mean().dataSync()[0];
+    expect(viaAlias).toBeCloseTo(direct, 6);
+    expect(() => losses.register('focalG3', 'binaryFocalCrossentropy', {gamma: 3})).not.toThrow();
+    expect(() => losses.register('focalG3', 'binaryFocalCrossentropy', {gamma: 4})).toThrow(/already registered/);
+    expect(() => losses.register('focalG4', 'binaryFocalCrossentropy', {gama: 4})).toThrow(/unknown option 'gama'/);
+    expect(() => losses.register('hinge', 'squaredHinge')).toThrow(/built-in/);
+    losses.unregister('focalG3');
+  });
+
+  it('register() rejects names the save/load round trip would turn into another name', () => {
+    losses.register('weightedCe', 'categoricalCrossentropy', {labelSmoothing: 0.1});
+    expect(() => losses.register('weightedCE', 'categoricalCrossentropy')).toThrow(/saved by tfjs as 'weightedCe'.*already the name of 'weightedCe'/);
+    losses.unregister('weightedCe');
+    // Alone, 'diceCE' is fine: it comes back as 'diceCe', which resolves to it.
+    losses.register('diceCE', 'categoricalCrossentropy');
+    expect(afterSaveLoad('diceCE')).toBe('diceCe');
+    expect(losses.isRegistered('diceCe')).toBe(true);
+    losses.unregister('diceCE');
+  });
+});
+
+describe('model.compile with this library\'s losses', () => {
+  it('accepts sparse targets without the class axis, as tfjs does for its own sparse CE', async () => {
+    const model = tinyModel(3);
+    model.compile({optimizer: tf.train.adam(0.05), loss: 'sparseCategoricalFocalCrossentropy', metrics: ['accuracy']});
+    const x = tf.randomNormal([12, 4], 0, 1, 'float32', 3);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    const h = await model.fit(x, y, {epochs: 3, batchSize: 4, verbose: 0});
+    expect(Object.keys(h.history)).toEqual(expect.arrayContaining(['loss', 'acc']));
+    model.dispose();
+  });
+
+  it("'accuracy' is sparse accuracy for sparse losses, binary accuracy for binary ones", () => {
+    const x = tf.tensor2d([[1, 0, 0, 0], [0, 1, 0, 0]]);
+    const sparse = tinyModel(3);
+    sparse.compile({optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy']});
+    const pred = sparse.predict(x) as tf.Tensor;
+    const labels = tf.argMax(pred, -1).cast('float32');
+    const [, acc] = sparse.evaluate(x, labels) as tf.Scalar[];
+    expect(acc.dataSync()[0]).toBe(1);
+
+    const binary = tinyModel(3, 'sigmoid');
+    binary.compile({optimizer: 'sgd', loss: 'binaryCrossentropy', metrics: ['accuracy']});
+    const probs = binary.predict(x) as tf.Tensor;
+    const rounded = tf.round(probs);
+    const [, bacc] = binary.evaluate(x, rounded) as tf.Scalar[];
+    expect(bacc.dataSync()[0]).toBe(1);
+    // Saved metrics stay as the user wrote them.
+    expect(binary.metrics).toEqual(['accuracy']);
+    sparse.dispose();
+    binary.dispose();
+  });
+
+  it('a function from get() is saved by name; one with extra options is not', () => {
+    const model = tinyModel(3);
+    model.compile({optimizer: 'sgd', loss: losses.get('categoricalFocalCrossentropy')});
+    expect(model.loss).toBe('categoricalFocalCrossentropy');
+    model.compile({optimizer: 'sgd', loss: losses.get('categoricalFocalCrossentropy', {gamma: 1})});
+    expect(typeof model.loss).toBe('function');
+    model.dispose();
+  });
+
+  it('tfjs built-in names keep working', async () => {
+    const model = tinyModel(3);
+    model.compile({optimizer: 'sgd', loss: 'meanSquaredError'});
+    expect(model.loss).toBe('meanSquaredError');
+    await model.fit(tf.ones([2, 4]), tf.ones([2, 3]), {epochs: 1, verbose: 0});
+    model.dispose();
+  });
+
+  it('per-output losses by name on a two-output model', async () => {
+    const input = tf.input({shape: [4]});
+    const a = tf.layers.dense({units: 3, activation: 'softmax', name: 'a'}).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers.dense({units: 2, activation: 'sigmoid', name: 'b'}).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({inputs: input, outputs: [a, b]});
+    model.compile({optimizer: 'adam', loss: {a: 'sparseCategoricalCrossentropy', b: 'binaryFocalCrossentropy'}});
+    expect(model.loss).toEqual({a: 'sparseCategoricalCrossentropy', b: 'binaryFocalCrossentropy'});
+    const h = await model.fit(tf.ones([4, 4]), [tf.tensor1d([0, 1, 2, 0]), tf.ones([4, 2])], {epochs: 1, verbose: 0});
+    expect(Number.isFinite(h.history.loss[0] as number)).toBe(true);
+    model.dispose();
+  });
+});
