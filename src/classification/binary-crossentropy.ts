@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {defineLoss} from '../core/define-loss';
 import {assertNumberOption, assertSameShape} from '../core/validate';
 
-import {checkLabelSmoothing, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
+import {checkLabelSmoothing, checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
 
 export interface BinaryCrossentropyOptions {
   /** yPred holds logits (the sigmoid is applied inside, stably). Default false. */
@@ -60,34 +60,41 @@ export const binaryCrossentropy = defineLoss<BinaryCrossentropyOptions>({
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
     checkLabelSmoothing(name, o.labelSmoothing);
     checkProbabilities(name, 'yTrue', yTrue);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', yPred);
-    return {yTrue, yPred, extras: [posWeightTensor(name, o.posWeight, yPred)]};
+    checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
+    // posWeight 1 (the default) takes the shorter path below.
+    return {yTrue, yPred, extras: o.posWeight === 1 ? [] : [posWeightTensor(name, o.posWeight, yPred)]};
   },
   forward(yTrue, yPred, o, save, [posWeight]) {
     const y = smoothBinaryTargets(yTrue, o.labelSmoothing);
-    save([y, yPred, posWeight]);
+    const x = yPred;
     if (o.fromLogits) {
+      save(posWeight ? [y, x, posWeight] : [y, x]);
+      const negativeTerm = tf.mul(tf.sub(1, y), x);
+      if (!posWeight) return tf.add(negativeTerm, tf.softplus(tf.neg(x)));
       const positiveScale = tf.add(tf.mul(tf.sub(posWeight, 1), y), 1);  // pw·y + 1 − y
-      return tf.add(tf.mul(tf.sub(1, y), yPred), tf.mul(positiveScale, tf.softplus(tf.neg(yPred))));
+      return tf.add(negativeTerm, tf.mul(positiveScale, tf.softplus(tf.neg(x))));
     }
-    const p = tf.clipByValue(yPred, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
-    return tf.neg(tf.add(tf.mul(tf.mul(posWeight, y), tf.log(p)), tf.mul(tf.sub(1, y), tf.log1p(tf.neg(p)))));
+    const pw = posWeight ?? tf.scalar(1);
+    save([y, x, pw]);
+    const p = tf.clipByValue(x, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
+    return tf.neg(tf.add(tf.mul(tf.mul(pw, y), tf.log(p)), tf.mul(tf.sub(1, y), tf.log1p(tf.neg(p)))));
   },
-  gradient(dLoss, [y, yPred, posWeight], o) {
+  gradient(dLoss, [y, x, posWeight], o) {
     const targetScale = 1 - o.labelSmoothing;
+    const dTarget = (d: tf.Tensor) => tf.mul(dLoss, targetScale === 1 ? d : tf.mul(d, targetScale));
     if (o.fromLogits) {
+      if (!posWeight) {
+        // ∂/∂x = σ(x) − y,  ∂/∂y = −x
+        return [dTarget(tf.neg(x)), tf.mul(dLoss, tf.sub(tf.sigmoid(x), y))];
+      }
       const positiveScale = tf.add(tf.mul(tf.sub(posWeight, 1), y), 1);
-      const dx = tf.sub(tf.sub(1, y), tf.mul(positiveScale, tf.sigmoid(tf.neg(yPred))));
-      const dy = tf.add(tf.neg(yPred), tf.mul(tf.sub(posWeight, 1), tf.softplus(tf.neg(yPred))));
-      return [tf.mul(dLoss, tf.mul(dy, targetScale)), tf.mul(dLoss, dx)];
+      const dx = tf.sub(tf.sub(1, y), tf.mul(positiveScale, tf.sigmoid(tf.neg(x))));
+      const dy = tf.add(tf.neg(x), tf.mul(tf.sub(posWeight, 1), tf.softplus(tf.neg(x))));
+      return [dTarget(dy), tf.mul(dLoss, dx)];
     }
-    const p = tf.clipByValue(yPred, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
-    const logNot = tf.log1p(tf.neg(p));
+    const p = tf.clipByValue(x, PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
     const dp = tf.add(tf.neg(tf.div(tf.mul(posWeight, y), p)), tf.div(tf.sub(1, y), tf.sub(1, p)));
-    const dy = tf.sub(logNot, tf.mul(posWeight, tf.log(p)));
-    return [
-      tf.mul(dLoss, tf.mul(dy, targetScale)),
-      tf.mul(tf.mul(dLoss, dp), clipPassMask(yPred)),
-    ];
+    const dy = tf.sub(tf.log1p(tf.neg(p)), tf.mul(posWeight, tf.log(p)));
+    return [dTarget(dy), tf.mul(tf.mul(dLoss, dp), clipPassMask(x))];
   },
 });

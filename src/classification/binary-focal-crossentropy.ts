@@ -4,7 +4,7 @@ import {defineLoss} from '../core/define-loss';
 import {assertNumberOption, assertSameShape} from '../core/validate';
 
 import {smoothBinaryTargets} from './binary-crossentropy';
-import {checkLabelSmoothing, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
+import {checkLabelSmoothing, checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
 import {checkGamma, focalPower} from './focal-common';
 
 export interface BinaryFocalCrossentropyOptions {
@@ -42,7 +42,7 @@ export const binaryFocalCrossentropy = defineLoss<BinaryFocalCrossentropyOptions
     checkLabelSmoothing(name, o.labelSmoothing);
     if (o.alpha !== undefined) assertNumberOption(name, 'alpha', o.alpha, 0, 1);
     checkProbabilities(name, 'yTrue', yTrue);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', yPred);
+    checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
     return {yTrue: smoothBinaryTargets(yTrue, o.labelSmoothing), yPred};
   },
   forward(y, yPred, o, save) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {defineLoss} from '../core/define-loss';
 import {assertSameShape} from '../core/validate';
 
-import {checkLabelSmoothing, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
+import {checkLabelSmoothing, checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 export interface CategoricalCrossentropyOptions {
   /** yPred holds logits (softmax is applied inside, stably). Default false: probabilities. */
@@ -44,7 +44,7 @@ export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions
     const t = classAxisLast(name, yTrue, o.axis);
     const p = classAxisLast(name, yPred, o.axis);
     checkProbabilities(name, 'yTrue', t);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const numClasses = p.shape[p.rank - 1];
     const w = optionalClassWeights(name, 'classWeights', o.classWeights, numClasses);
     return {yTrue: t, yPred: p, extras: w ? [w] : []};

@@ -4,7 +4,7 @@ import {SaveFn} from '../core/loss-op';
 import {defineLoss} from '../core/define-loss';
 import {assertSameShape} from '../core/validate';
 
-import {checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, sparseTargets, throughRenormalisation} from './common';
+import {checkPredictions, checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, sparseTargets, throughRenormalisation} from './common';
 import {checkGamma, focalPower} from './focal-common';
 
 export interface CategoricalFocalCrossentropyOptions {
@@ -88,7 +88,7 @@ export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentr
     const t = classAxisLast(name, yTrue, o.axis);
     const p = classAxisLast(name, yPred, o.axis);
     checkProbabilities(name, 'yTrue', t);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
     return {yTrue: tf.mul(t, alpha), yPred: p};
   },
@@ -109,7 +109,7 @@ export const sparseCategoricalFocalCrossentropy = defineLoss<SparseCategoricalFo
     const name = 'sparseCategoricalFocalCrossentropy';
     checkGamma(name, o.gamma);
     const p = classAxisLast(name, yPred, o.axis);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const {oneHot, valid} = sparseTargets(name, yTrue, p, o.ignoreIndex);
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
     const denominator = valid ? tf.sum(valid) : tf.scalar(oneHot.size / p.shape[p.rank - 1]);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertSameShape} from '../core/validate';
+import {assertNoNaN, assertSameShape} from '../core/validate';
 
 /**
  * Categorical hinge (Crammer–Singer), Keras's `categorical_hinge`: the best wrong class must trail
@@ -18,6 +18,7 @@ export const categoricalHinge = defineLoss<Record<string, never>>({
   labels: 'categorical',
   prepare(yTrue, yPred) {
     assertSameShape('categoricalHinge', 'yTrue', yTrue, 'yPred', yPred);
+    assertNoNaN('categoricalHinge', 'yPred', yPred);
     return {yTrue, yPred};
   },
   forward(y, yPred, _o, save) {

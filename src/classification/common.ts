@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {SaveFn} from '../core/loss-op';
-import {assertClassIndices, assertInRange, assertMinRank, assertNumberOption, classWeightTensor, resolveAxis} from '../core/validate';
+import {assertClassIndices, assertInRange, assertNoNaN, assertMinRank, assertNumberOption, classWeightTensor, resolveAxis} from '../core/validate';
 
 /** Keras's probability clip: log never sees 0 or 1. */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -77,6 +77,21 @@ function floatOneHot(indices: tf.Tensor, numClasses: number): tf.Tensor {
 /** Checks probabilities: in [0, 1] (value check). */
 export function checkProbabilities(lossName: string, argName: string, t: tf.Tensor): void {
   assertInRange(lossName, argName, t, 0, 1);
+}
+
+/**
+ * Checks predictions (value check): finite logits or scores; probabilities in [0, 1]; or, for the
+ * losses that renormalise over the class axis as Keras does, any non-negative numbers.
+ */
+export function checkPredictions(
+    lossName: string, yPred: tf.Tensor, kind: 'logits'|'probabilities'|'renormalised'): void {
+  if (kind === 'logits') {
+    assertNoNaN(lossName, 'yPred', yPred);
+  } else if (kind === 'probabilities') {
+    assertInRange(lossName, 'yPred', yPred, 0, 1);
+  } else {
+    assertInRange(lossName, 'yPred', yPred, 0, Infinity, 'non-negative probabilities');
+  }
 }
 
 // ---- Cross-entropy against soft target weights `a` (−Σ_c a_c log p_c), from logits ----------

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertNumberOption, assertSameShape} from '../core/validate';
+import {assertNoNaN, assertNumberOption, assertSameShape} from '../core/validate';
 
 export interface DistillationLossOptions {
   /** T: both distributions are softened by it, and the loss is scaled by T². Default 1. */
@@ -29,6 +29,8 @@ export const distillationLoss = defineLoss<DistillationLossOptions>({
   targetGradient: true,
   prepare(yTrue, yPred, o) {
     assertSameShape('distillationLoss', 'yTrue', yTrue, 'yPred', yPred);
+    assertNoNaN('distillationLoss', 'yTrue', yTrue);
+    assertNoNaN('distillationLoss', 'yPred', yPred);
     assertNumberOption('distillationLoss', 'temperature', o.temperature, Number.MIN_VALUE);
     return {yTrue, yPred};
   },

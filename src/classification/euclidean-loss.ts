@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertMinRank, assertSameShape} from '../core/validate';
+import {assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
 
 /**
  * Euclidean loss (Caffe's `EuclideanLoss`, used to train VGG-style regressors): half the squared
@@ -19,6 +19,7 @@ export const euclideanLoss = defineLoss<Record<string, never>>({
   prepare(yTrue, yPred) {
     assertSameShape('euclideanLoss', 'yTrue', yTrue, 'yPred', yPred);
     assertMinRank('euclideanLoss', 'yPred', yPred, 1);
+    assertNoNaN('euclideanLoss', 'yPred', yPred);
     return {yTrue, yPred};
   },
   forward(yTrue, yPred, _o, save) {

@@ -1,31 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertSameShape, valueChecks} from '../core/validate';
+import {assertNoNaN, assertSameShape, readScalars, valueChecks} from '../core/validate';
 
 /**
  * Reads ±1 labels; labels given as {0, 1} (every value 0 or 1) are mapped to {−1, 1} as Keras
- * does, on the device (no read-back).
+ * does. With value checks on, one read decides which (and rejects anything else); without, the
+ * choice is made on the device.
  */
 function signedLabels(lossName: string, yTrue: tf.Tensor): tf.Tensor {
+  const allIn = (a: number, b: number) =>
+      tf.cast(tf.all(tf.logicalOr(tf.equal(yTrue, a), tf.equal(yTrue, b))), 'float32');
   if (valueChecks() && yTrue.size > 0) {
-    const values = yTrue.dataSync();
-    let zeroOne = true;
-    let signed = true;
-    for (const v of values) {
-      if (v !== 0 && v !== 1) zeroOne = false;
-      if (v !== -1 && v !== 1) signed = false;
-    }
+    const [zeroOne, signed] = readScalars(() => [allIn(0, 1), allIn(-1, 1)]);
     if (!zeroOne && !signed) {
       throw new Error(`${lossName}: 'yTrue' must hold labels in {-1, 1} or in {0, 1}`);
     }
+    return zeroOne ? tf.sub(tf.mul(yTrue, 2), 1) : yTrue;
   }
-  const zeroOne = tf.cast(tf.all(tf.logicalOr(tf.equal(yTrue, 0), tf.equal(yTrue, 1))), 'float32');
-  return tf.add(yTrue, tf.mul(zeroOne, tf.sub(yTrue, 1)));
+  return tf.add(yTrue, tf.mul(allIn(0, 1), tf.sub(yTrue, 1)));
 }
 
 function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {
   assertSameShape(lossName, 'yTrue', yTrue, 'yPred', yPred);
+  assertNoNaN(lossName, 'yPred', yPred);
   return {yTrue: signedLabels(lossName, yTrue), yPred};
 }
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {defineLoss} from '../core/define-loss';
 import {assertSameShape} from '../core/validate';
 
-import {checkProbabilities, classAxisLast, PROBABILITY_EPSILON} from './common';
+import {checkPredictions, checkProbabilities, classAxisLast, PROBABILITY_EPSILON} from './common';
 
 export interface KlDivergenceOptions {
   /** yPred holds logits (log-softmax inside). Default false: probabilities. */
@@ -43,7 +43,7 @@ export const klDivergence = defineLoss<KlDivergenceOptions>({
     const t = classAxisLast(name, yTrue, o.axis);
     const p = classAxisLast(name, yPred, o.axis);
     checkProbabilities(name, 'yTrue', t);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    checkPredictions(name, p, o.fromLogits ? 'logits' : 'probabilities');
     return {yTrue: t, yPred: p};
   },
   forward(p, yPred, o, save) {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertNumberOption} from '../core/validate';
+import {assertNoNaN, assertNumberOption} from '../core/validate';
 
 import {optionalClassWeights, sparseTargets} from './common';
 
@@ -33,6 +33,7 @@ export const multiClassHinge = defineLoss<MultiClassHingeOptions>({
     assertNumberOption(name, 'margin', o.margin);
     assertNumberOption(name, 'p', o.p, 1);
     const {oneHot} = sparseTargets(name, yTrue, yPred);
+    assertNoNaN(name, 'yPred', yPred);
     const numClasses = yPred.shape[yPred.rank - 1];
     const w = optionalClassWeights(name, 'classWeights', o.classWeights, numClasses);
     const itemWeight = w ? tf.sum(tf.mul(oneHot, w), -1, true) : tf.scalar(1);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
+import {assertNoNaN} from '../core/validate';
 
 import {optionalClassWeights, sparseTargets} from './common';
 
@@ -30,6 +31,7 @@ export const nllLoss = defineLoss<NllLossOptions>({
   integerTargets: true,
   prepare(yTrue, yPred, o) {
     const {oneHot, valid} = sparseTargets('nllLoss', yTrue, yPred, o.ignoreIndex);
+    assertNoNaN('nllLoss', 'yPred', yPred);
     const numClasses = yPred.shape[yPred.rank - 1];
     const w = optionalClassWeights('nllLoss', 'classWeights', o.classWeights, numClasses);
     const a = w ? tf.mul(oneHot, w) : oneHot;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
 
-import {checkLabelSmoothing, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient, sparseTargets} from './common';
+import {checkLabelSmoothing, checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient, sparseTargets} from './common';
 
 export interface SparseCategoricalCrossentropyOptions {
   /** yPred holds logits. Default false: probabilities (Keras). */
@@ -44,7 +44,7 @@ export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossen
     const name = 'sparseCategoricalCrossentropy';
     checkLabelSmoothing(name, o.labelSmoothing);
     const p = classAxisLast(name, yPred, o.axis);
-    if (!o.fromLogits) checkProbabilities(name, 'yPred', p);
+    checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const numClasses = p.shape[p.rank - 1];
     const {oneHot, valid} = sparseTargets(name, yTrue, p, o.ignoreIndex);
     const w = optionalClassWeights(name, 'classWeights', o.classWeights, numClasses);

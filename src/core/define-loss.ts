@@ -45,7 +45,7 @@ export interface LossSpec<O extends object> {
   /**
    * Checks shapes and values and returns the tensors the forward pass reads. Runs in the call's
    * `tf.tidy`, outside the custom gradient (ops here are differentiated by tfjs). Default: yTrue
-   * and yPred must have the same shape.
+   * and yPred must have the same shape and yPred must be finite.
    */
   prepare?(yTrue: tf.Tensor, yPred: tf.Tensor, options: O): PreparedInputs|void;
   /** The unreduced loss (`'none'`), from tfjs ops; `save` keeps what `gradient` needs. */
@@ -94,8 +94,8 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
         if (prepared) ({yTrue: t, yPred: p, extras = []} = prepared);
       } else {
         assertSameShape(name, 'yTrue', t, 'yPred', p);
+        assertNoNaN(name, 'yPred', p);
       }
-      assertNoNaN(name, 'yPred', p);
       const labels = t;
       const kernel: LossKernel = spec.targetGradient ?
           {

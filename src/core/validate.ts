@@ -72,34 +72,57 @@ export function resolveAxis(lossName: string, axis: number, rank: number): numbe
   return resolved;
 }
 
-function minMax(t: tf.Tensor): [number, number, boolean] {
-  const values = tf.tidy(() => {
-    const flat = tf.cast(t, 'float32');
-    return tf.stack([tf.min(flat), tf.max(flat), tf.any(tf.isNaN(flat)).cast('float32')]);
-  });
-  const [lo, hi, hasNaN] = Array.from(values.dataSync());
-  values.dispose();
-  return [lo, hi, hasNaN > 0];
+/** Reads back a few scalars computed on the device, in one synchronisation. */
+export function readScalars(compute: () => tf.Tensor[]): number[] {
+  const packed = tf.tidy(() => tf.stack(compute()));
+  const values = Array.from(packed.dataSync());
+  packed.dispose();
+  return values;
 }
 
-/** Throws if `t` holds NaN (when value checks are on). */
+function nonFiniteMessage(lossName: string, argName: string, t: tf.Tensor): string|undefined {
+  const [nan, inf] = readScalars(() => [
+    tf.cast(tf.any(tf.isNaN(t)), 'float32'), tf.cast(tf.any(tf.isInf(t)), 'float32')]);
+  if (nan) return `${lossName}: '${argName}' contains NaN`;
+  if (inf) return `${lossName}: '${argName}' contains Infinity`;
+  return undefined;
+}
+
+/**
+ * Throws if `t` holds NaN or ±Infinity (when value checks are on). One reduction and one read in
+ * the common case: a finite sum proves every value finite.
+ */
 export function assertNoNaN(lossName: string, argName: string, t: tf.Tensor): void {
   if (!valueChecksEnabled || t.size === 0 || t.dtype === 'int32' || t.dtype === 'bool') return;
-  if (minMax(t)[2]) throw new Error(`${lossName}: '${argName}' contains NaN`);
+  const [sum] = readScalars(() => [tf.sum(t)]);
+  if (Number.isFinite(sum)) return;
+  const message = nonFiniteMessage(lossName, argName, t);
+  if (message) throw new Error(message);
 }
 
-/** Throws unless every value of `t` lies in [lo, hi] (when value checks are on). */
+/**
+ * Throws unless every value of `t` lies in [lo, hi] (`hi` may be Infinity) and is not NaN, when
+ * value checks are on. One read: the sum (NaN-sensitive) and one extreme statistic; the exact
+ * minimum and maximum are computed only for the error message.
+ */
 export function assertInRange(
     lossName: string, argName: string, t: tf.Tensor, lo: number, hi: number,
     what = 'probabilities'): void {
   if (!valueChecksEnabled || t.size === 0) return;
-  const [min, max, hasNaN] = minMax(t);
-  if (hasNaN) throw new Error(`${lossName}: '${argName}' contains NaN`);
-  if (min < lo || max > hi) {
-    throw new Error(
-        `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
-        `[${min}, ${max}]`);
-  }
+  const bounded = Number.isFinite(hi);
+  const [sum, statistic] = readScalars(() => {
+    const x = tf.cast(t, 'float32');
+    return [tf.sum(x), bounded ? tf.max(tf.abs(tf.sub(x, (lo + hi) / 2))) : tf.min(x)];
+  });
+  const inside = bounded ? statistic <= (hi - lo) / 2 : statistic >= lo;
+  if (Number.isFinite(sum) && inside) return;
+  const message = nonFiniteMessage(lossName, argName, t);
+  if (message) throw new Error(message);
+  if (inside) return;
+  const [min, max] = readScalars(() => [tf.min(t), tf.max(t)]);
+  throw new Error(
+      `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
+      `[${min}, ${max}]`);
 }
 
 /**

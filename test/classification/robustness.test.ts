@@ -167,7 +167,7 @@ describe('bad input gives an error naming the loss, the argument and the values'
     ['negative label', () => losses.nllLoss([-1, 0], z()), /nllLoss: 'yTrue' class index -1/],
     ['non-integral label', () => losses.multiClassHinge([0.5, 1], z()), /multiClassHinge: 'yTrue' must hold integral class indices, found 0.5/],
     ['probability above 1', () => losses.binaryCrossentropy([[1, 0, 1]], [[1.5, 0.2, 0.3]]), /binaryCrossentropy: 'yPred' must hold probabilities in \[0, 1\], found values in \[0\.2\d*, 1\.5\]/],
-    ['negative probability', () => losses.categoricalCrossentropy([[1, 0, 0]], [[-0.1, 0.6, 0.5]]), /categoricalCrossentropy: 'yPred' must hold probabilities/],
+    ['negative probability', () => losses.categoricalCrossentropy([[1, 0, 0]], [[-0.1, 0.6, 0.5]]), /categoricalCrossentropy: 'yPred' must hold non-negative probabilities in \[0, Infinity\], found values in \[-0.1/],
     ['target outside [0,1]', () => losses.binaryCrossentropy([[2, 0, 1]], [[0.5, 0.2, 0.3]], {}), /binaryCrossentropy: 'yTrue' must hold probabilities/],
     ['NaN prediction', () => losses.categoricalCrossentropy([[1, 0]], [[NaN, 0]], {fromLogits: true}), /categoricalCrossentropy: 'yPred' contains NaN/],
     ['hinge labels', () => losses.hinge([[2, 0]], [[0.5, 0.2]]), /hinge: 'yTrue' must hold labels in \{-1, 1\} or in \{0, 1\}/],

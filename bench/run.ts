@@ -1,0 +1,64 @@
+// `npm run bench`: every benchmark, side by side in one run, on cpu and wasm (and tensorflow when
+// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|training`,
+// `--backends cpu,wasm`, `--batch 256 --classes 1000`.
+import {parseArgs} from 'util';
+
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+import {enableWasmTraining} from '../src';
+
+import {benchClassification} from './classification';
+import {printTable} from './timing';
+import {benchWasmTraining} from './wasm-training';
+
+function availableBackends(): string[] {
+  const names = ['cpu', 'wasm'];
+  try {
+    require('@tensorflow/tfjs-node');
+    names.push('tensorflow');
+  } catch {
+    // tfjs-node is optional and often cannot be installed.
+  }
+  return names;
+}
+
+async function main() {
+  const {values} = parseArgs({
+    options: {
+      only: {type: 'string'},
+      backends: {type: 'string'},
+      batch: {type: 'string', default: '256'},
+      classes: {type: 'string', default: '1000'},
+      runs: {type: 'string', default: '7'},
+    },
+  });
+  const backends = values.backends ? values.backends.split(',') : availableBackends();
+  enableWasmTraining();
+  console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
+  if (!values.only || values.only === 'classification') {
+    const batch = Number(values.batch);
+    const classes = Number(values.classes);
+    console.log(`\n## Classification losses, forward+backward median ms, [${batch}, ${classes}]\n`);
+    const rows: Array<Array<string|number>> = [];
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      await tf.ready();
+      for (const r of benchClassification(batch, classes, Number(values.runs))) {
+        rows.push([r.backend, r.loss, r.ours, r.oursUnchecked, r.builtin, r.composite,
+          r.ours / r.composite, r.oursUnchecked / r.composite, r.builtin ? r.ours / r.builtin : NaN]);
+      }
+    }
+    printTable(['backend', 'loss', 'ours', 'ours, no value checks', 'tfjs built-in', 'autograd composite',
+      'ours/composite', 'unchecked/composite', 'ours/built-in'], rows);
+  }
+  if (!values.only || values.only === 'training') {
+    console.log('\n## One training step of the MNIST CNN (batch 64)\n');
+    await benchWasmTraining();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
