@@ -32,8 +32,9 @@ function focalForward(ay: tf.Tensor, yPred: tf.Tensor, gamma: number, fromLogits
   if (fromLogits) {
     const logp = tf.logSoftmax(yPred);
     const notP = tf.neg(tf.expm1(logp));
-    save([ay, logp]);
-    return tf.neg(tf.sum(tf.mul(tf.mul(ay, focalPower(notP, gamma)), logp), -1));
+    const focal = focalPower(notP, gamma);
+    save([ay, logp, notP, focal]);
+    return tf.neg(tf.sum(tf.mul(tf.mul(ay, focal), logp), -1));
   }
   const {clipped} = clippedProbabilities(yPred);
   save([ay, yPred]);
@@ -43,10 +44,9 @@ function focalForward(ay: tf.Tensor, yPred: tf.Tensor, gamma: number, fromLogits
 function focalGradient(dLoss: tf.Tensor, saved: tf.Tensor[], gamma: number, fromLogits: boolean): tf.Tensor {
   const dl = tf.expandDims(dLoss, -1);
   if (fromLogits) {
-    const [ay, logp] = saved;
+    const [ay, logp, notP, focal] = saved;
     const p = tf.exp(logp);
-    const notP = tf.neg(tf.expm1(logp));
-    let h = tf.neg(focalPower(notP, gamma));
+    let h = tf.neg(focal);
     if (gamma > 0) {
       h = tf.add(h, tf.mul(tf.mul(focalPower(notP, gamma - 1), gamma), tf.mul(p, logp)));
     }

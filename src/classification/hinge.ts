@@ -1,24 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertNoNaN, assertSameShape, readScalars, valueChecks} from '../core/validate';
+import {assertNoNaN, assertSameShape, assertSignLabels} from '../core/validate';
 
 /**
- * Reads ±1 labels; labels given as {0, 1} (every value 0 or 1) are mapped to {−1, 1} as Keras
- * does. With value checks on, one read decides which (and rejects anything else); without, the
- * choice is made on the device.
+ * Reads ±1 labels; labels given as {0, 1} are mapped to {−1, 1} as Keras does. For valid labels
+ * "no −1 present" decides which, so the mapping is one reduction on the device, no read-back.
  */
 function signedLabels(lossName: string, yTrue: tf.Tensor): tf.Tensor {
-  const allIn = (a: number, b: number) =>
-      tf.cast(tf.all(tf.logicalOr(tf.equal(yTrue, a), tf.equal(yTrue, b))), 'float32');
-  if (valueChecks() && yTrue.size > 0) {
-    const [zeroOne, signed] = readScalars(() => [allIn(0, 1), allIn(-1, 1)]);
-    if (!zeroOne && !signed) {
-      throw new Error(`${lossName}: 'yTrue' must hold labels in {-1, 1} or in {0, 1}`);
-    }
-    return zeroOne ? tf.sub(tf.mul(yTrue, 2), 1) : yTrue;
-  }
-  return tf.add(yTrue, tf.mul(allIn(0, 1), tf.sub(yTrue, 1)));
+  assertSignLabels(lossName, 'yTrue', yTrue);
+  const zeroOne = tf.cast(tf.greaterEqual(tf.min(yTrue), 0), 'float32');
+  return tf.add(yTrue, tf.mul(zeroOne, tf.sub(yTrue, 1)));
 }
 
 function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
 import {normalizeReduction, ReductionLike} from './reduction';
 import {LabelKind, registerBase} from './registry';
-import {assertNoNaN, assertSameShape, resolveOptions, TensorLike, toTensor} from './validate';
+import {assertNoNaN, assertSameShape, resolveOptions, TensorLike, toTensor, withBatchedChecks} from './validate';
 
 /** Options every loss takes on top of its own. */
 export interface ReductionOption {
@@ -43,7 +43,8 @@ export interface LossSpec<O extends object> {
   /** yTrue is differentiable too (soft targets a model may produce): gradient returns both. */
   targetGradient?: boolean;
   /**
-   * Checks shapes and values and returns the tensors the forward pass reads. Runs in the call's
+   * Checks shapes and values and returns the tensors the forward pass reads (value checks made
+   * here are read back together, in one synchronisation, when it returns). Runs in the call's
    * `tf.tidy`, outside the custom gradient (ops here are differentiated by tfjs). Default: yTrue
    * and yPred must have the same shape and yPred must be finite.
    */
@@ -89,13 +90,15 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
       let t = toTensor(name, 'yTrue', yTrue, spec.integerTargets ? undefined : 'float32');
       let p = toTensor(name, 'yPred', yPred, 'float32');
       let extras: tf.Tensor[] = [];
-      if (spec.prepare) {
-        const prepared = spec.prepare(t, p, opts);
-        if (prepared) ({yTrue: t, yPred: p, extras = []} = prepared);
-      } else {
-        assertSameShape(name, 'yTrue', t, 'yPred', p);
-        assertNoNaN(name, 'yPred', p);
-      }
+      withBatchedChecks(() => {
+        if (spec.prepare) {
+          const prepared = spec.prepare(t, p, opts);
+          if (prepared) ({yTrue: t, yPred: p, extras = []} = prepared);
+        } else {
+          assertSameShape(name, 'yTrue', t, 'yPred', p);
+          assertNoNaN(name, 'yPred', p);
+        }
+      });
       const labels = t;
       const kernel: LossKernel = spec.targetGradient ?
           {

@@ -74,55 +74,129 @@ export function resolveAxis(lossName: string, axis: number, rank: number): numbe
 
 /** Reads back a few scalars computed on the device, in one synchronisation. */
 export function readScalars(compute: () => tf.Tensor[]): number[] {
-  const packed = tf.tidy(() => tf.stack(compute()));
+  const packed = tf.tidy(() => tf.stack(compute().map((t) => tf.cast(t, 'float32'))));
   const values = Array.from(packed.dataSync());
   packed.dispose();
   return values;
 }
 
+/**
+ * A value check: scalar statistics computed on the device, and a verdict on their values that
+ * throws (computing a detailed message, with further reads, only then).
+ */
+interface ValueCheck {
+  statistics(): tf.Tensor[];
+  verify(values: number[]): void;
+}
+
+let pendingChecks: ValueCheck[]|null = null;
+
+function schedule(check: ValueCheck): void {
+  if (pendingChecks) {
+    pendingChecks.push(check);
+  } else {
+    check.verify(readScalars(() => check.statistics()));
+  }
+}
+
+/**
+ * Runs `fn` with its value checks deferred and then read back together, in one synchronisation
+ * with the device instead of one per check. The checks run before `fn`'s result is used.
+ */
+export function withBatchedChecks<T>(fn: () => T): T {
+  const outer = pendingChecks;
+  const checks: ValueCheck[] = [];
+  pendingChecks = checks;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    pendingChecks = outer;
+  }
+  if (checks.length) {
+    const lengths: number[] = [];
+    const values = readScalars(() => checks.flatMap((c) => {
+      const stats = c.statistics();
+      lengths.push(stats.length);
+      return stats;
+    }));
+    let offset = 0;
+    checks.forEach((c, i) => {
+      c.verify(values.slice(offset, offset + lengths[i]));
+      offset += lengths[i];
+    });
+  }
+  return result;
+}
+
 function nonFiniteMessage(lossName: string, argName: string, t: tf.Tensor): string|undefined {
-  const [nan, inf] = readScalars(() => [
-    tf.cast(tf.any(tf.isNaN(t)), 'float32'), tf.cast(tf.any(tf.isInf(t)), 'float32')]);
+  const [nan, inf] = readScalars(() => [tf.any(tf.isNaN(t)), tf.any(tf.isInf(t))]);
   if (nan) return `${lossName}: '${argName}' contains NaN`;
   if (inf) return `${lossName}: '${argName}' contains Infinity`;
   return undefined;
 }
 
 /**
- * Throws if `t` holds NaN or ±Infinity (when value checks are on). One reduction and one read in
- * the common case: a finite sum proves every value finite.
+ * Throws if `t` holds NaN or ±Infinity (when value checks are on): a finite sum proves every
+ * value finite, so the common case is one reduction.
  */
 export function assertNoNaN(lossName: string, argName: string, t: tf.Tensor): void {
   if (!valueChecksEnabled || t.size === 0 || t.dtype === 'int32' || t.dtype === 'bool') return;
-  const [sum] = readScalars(() => [tf.sum(t)]);
-  if (Number.isFinite(sum)) return;
-  const message = nonFiniteMessage(lossName, argName, t);
-  if (message) throw new Error(message);
+  schedule({
+    statistics: () => [tf.sum(t)],
+    verify: ([sum]) => {
+      if (Number.isFinite(sum)) return;
+      const message = nonFiniteMessage(lossName, argName, t);
+      if (message) throw new Error(message);
+    },
+  });
 }
 
 /**
  * Throws unless every value of `t` lies in [lo, hi] (`hi` may be Infinity) and is not NaN, when
- * value checks are on. One read: the sum (NaN-sensitive) and one extreme statistic; the exact
- * minimum and maximum are computed only for the error message.
+ * value checks are on. Statistics: the sum (NaN-sensitive) and one extreme; the exact minimum and
+ * maximum are read only for the error message.
  */
 export function assertInRange(
     lossName: string, argName: string, t: tf.Tensor, lo: number, hi: number,
     what = 'probabilities'): void {
   if (!valueChecksEnabled || t.size === 0) return;
   const bounded = Number.isFinite(hi);
-  const [sum, statistic] = readScalars(() => {
-    const x = tf.cast(t, 'float32');
-    return [tf.sum(x), bounded ? tf.max(tf.abs(tf.sub(x, (lo + hi) / 2))) : tf.min(x)];
+  schedule({
+    statistics: () => {
+      const x = tf.cast(t, 'float32');
+      return [tf.sum(x), bounded ? tf.max(tf.abs(tf.sub(x, (lo + hi) / 2))) : tf.min(x)];
+    },
+    verify: ([sum, statistic]) => {
+      const inside = bounded ? statistic <= (hi - lo) / 2 : statistic >= lo;
+      if (Number.isFinite(sum) && inside) return;
+      const message = nonFiniteMessage(lossName, argName, t);
+      if (message) throw new Error(message);
+      if (inside) return;
+      const [min, max] = readScalars(() => [tf.min(t), tf.max(t)]);
+      throw new Error(
+          `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
+          `[${min}, ${max}]`);
+    },
   });
-  const inside = bounded ? statistic <= (hi - lo) / 2 : statistic >= lo;
-  if (Number.isFinite(sum) && inside) return;
-  const message = nonFiniteMessage(lossName, argName, t);
-  if (message) throw new Error(message);
-  if (inside) return;
-  const [min, max] = readScalars(() => [tf.min(t), tf.max(t)]);
-  throw new Error(
-      `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
-      `[${min}, ${max}]`);
+}
+
+/** Names the first label that is not an integral class index in range. */
+function describeBadLabel(
+    lossName: string, argName: string, labels: tf.Tensor, numClasses: number, ignoreIndex?: number): string {
+  const data = labels.dataSync();
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (ignoreIndex !== undefined && v === ignoreIndex) continue;
+    if (!Number.isInteger(v)) {
+      return `${lossName}: '${argName}' must hold integral class indices, found ${v} at flat index ${i}`;
+    }
+    if (v < 0 || v >= numClasses) {
+      return `${lossName}: '${argName}' class index ${v} at flat index ${i} is out of range ` +
+          `[0, ${numClasses})` + (ignoreIndex !== undefined ? ` (ignoreIndex ${ignoreIndex})` : '');
+    }
+  }
+  return `${lossName}: '${argName}' holds invalid class indices`;
 }
 
 /**
@@ -133,20 +207,34 @@ export function assertClassIndices(
     lossName: string, argName: string, labels: tf.Tensor, numClasses: number,
     ignoreIndex?: number): void {
   if (!valueChecksEnabled || labels.size === 0) return;
-  const data = labels.dataSync();
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (ignoreIndex !== undefined && v === ignoreIndex) continue;
-    if (!Number.isInteger(v)) {
-      throw new Error(
-          `${lossName}: '${argName}' must hold integral class indices, found ${v} at flat index ${i}`);
-    }
-    if (v < 0 || v >= numClasses) {
-      throw new Error(
-          `${lossName}: '${argName}' class index ${v} at flat index ${i} is out of range ` +
-          `[0, ${numClasses})` + (ignoreIndex !== undefined ? ` (ignoreIndex ${ignoreIndex})` : ''));
-    }
-  }
+  schedule({
+    statistics: () => {
+      let l = tf.cast(labels, 'float32');
+      if (ignoreIndex !== undefined) l = tf.where(tf.equal(l, ignoreIndex), tf.zerosLike(l), l);
+      return [tf.sum(l), tf.max(tf.abs(tf.sub(l, tf.round(l)))), tf.min(l), tf.max(l)];
+    },
+    verify: ([sum, fraction, min, max]) => {
+      if (Number.isFinite(sum) && fraction === 0 && min >= 0 && max < numClasses) return;
+      throw new Error(describeBadLabel(lossName, argName, labels, numClasses, ignoreIndex));
+    },
+  });
+}
+
+/**
+ * Checks ±1 labels: every value in {−1, 1}, or every value in {0, 1}.
+ */
+export function assertSignLabels(lossName: string, argName: string, labels: tf.Tensor): void {
+  if (!valueChecksEnabled || labels.size === 0) return;
+  schedule({
+    statistics: () => {
+      const y = tf.cast(labels, 'float32');
+      return [tf.sum(y), tf.max(tf.abs(tf.mul(y, tf.sub(y, 1)))), tf.max(tf.abs(tf.sub(tf.square(y), 1)))];
+    },
+    verify: ([sum, notZeroOne, notSigned]) => {
+      if (Number.isFinite(sum) && (notZeroOne === 0 || notSigned === 0)) return;
+      throw new Error(`${lossName}: '${argName}' must hold labels in {-1, 1} or in {0, 1}`);
+    },
+  });
 }
 
 /**
