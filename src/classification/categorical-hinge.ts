@@ -12,7 +12,7 @@ import {assertNoNaN, assertSameShape} from '../core/validate';
  * yTrue one-hot `[..., C]`; `'none'` has the batch dims. Ties for the maximum share its gradient
  * evenly (as TensorFlow's `reduce_max`).
  */
-export const categoricalHinge = defineLoss<Record<string, never>>({
+export const categoricalHinge = defineLoss<Record<never, never>>({
   name: 'categoricalHinge',
   defaults: {},
   labels: 'categorical',

@@ -12,7 +12,7 @@ import {assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
  * over every non-batch axis of yTrue, yPred `[B, ...]`; `'none'` is `[B]`, `'mean'` averages over
  * the batch. Gradient ŷ − y.
  */
-export const euclideanLoss = defineLoss<Record<string, never>>({
+export const euclideanLoss = defineLoss<Record<never, never>>({
   name: 'euclideanLoss',
   defaults: {},
   labels: 'other',

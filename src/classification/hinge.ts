@@ -23,7 +23,7 @@ function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {
  * Hinge loss, elementwise: max(0, 1 − y·ŷ), labels in {−1, 1} (or {0, 1}, mapped to ±1).
  * Keras's `hinge` is this averaged over the last axis. Gradient −y where the margin is violated.
  */
-export const hinge = defineLoss<Record<string, never>>({
+export const hinge = defineLoss<Record<never, never>>({
   name: 'hinge',
   defaults: {},
   labels: 'binary',
@@ -42,7 +42,7 @@ export const hinge = defineLoss<Record<string, never>>({
  * Squared hinge loss, elementwise: max(0, 1 − y·ŷ)², labels as for {@link hinge}. Keras's
  * `squared_hinge` is this averaged over the last axis.
  */
-export const squaredHinge = defineLoss<Record<string, never>>({
+export const squaredHinge = defineLoss<Record<never, never>>({
   name: 'squaredHinge',
   defaults: {},
   labels: 'binary',
