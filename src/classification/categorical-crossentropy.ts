@@ -52,27 +52,24 @@ export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions
   forward(yTrue, yPred, o, save, [w]) {
     const numClasses = yPred.shape[yPred.rank - 1];
     const eps = o.labelSmoothing;
-    // targetScale = ∂a/∂y: what the yTrue gradient multiplies −log p by.
-    const targetScale = w ? tf.mul(w, 1 - eps) : tf.scalar(1 - eps);
     let a = eps > 0 ? tf.add(tf.mul(yTrue, 1 - eps), eps / numClasses) : yTrue;
     if (w) a = tf.mul(a, w);
     let captured: tf.Tensor[] = [];
     const loss = o.fromLogits ? logitsCrossEntropyForward(a, yPred, (ts) => (captured = ts)) :
                                 probabilityCrossEntropyForward(a, yPred, (ts) => (captured = ts));
-    save([...captured, targetScale]);
+    save(w ? [...captured, w] : captured);
     return loss;
   },
   gradient(dLoss, saved, o) {
-    const targetScale = saved[saved.length - 1];
-    const dl = tf.expandDims(dLoss, -1);
+    // ∂L/∂y_c = −(1 − ε)·w_c·log p_c: the upstream gradient is scaled first, while it is small.
+    const w = o.classWeights === undefined ? undefined : saved[saved.length - 1];
+    const scaledUpstream = tf.expandDims(tf.mul(dLoss, -(1 - o.labelSmoothing)), -1);
+    const targetUpstream = w ? tf.mul(scaledUpstream, w) : scaledUpstream;
     if (o.fromLogits) {
       const [a, logp] = saved;
-      return [tf.mul(dl, tf.mul(tf.neg(logp), targetScale)), logitsCrossEntropyGradient(dLoss, a, logp)];
+      return [tf.mul(targetUpstream, logp), logitsCrossEntropyGradient(dLoss, a, logp)];
     }
     const [a, q, sum, clipped] = saved;
-    return [
-      tf.mul(dl, tf.mul(tf.neg(tf.log(clipped)), targetScale)),
-      probabilityCrossEntropyGradient(dLoss, a, q, sum, clipped),
-    ];
+    return [tf.mul(targetUpstream, tf.log(clipped)), probabilityCrossEntropyGradient(dLoss, a, q, sum, clipped)];
   },
 });
