@@ -96,14 +96,5 @@ export function expectNoLeak(fn: () => void): void {
   expect(tf.memory().numTensors).toBe(before);
 }
 
-/** A deterministic pseudo-random stream (mulberry32), so test inputs do not depend on Math.random. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random stream, so test inputs do not depend on Math.random. */
+export {seededRandom} from '../examples/common/random';

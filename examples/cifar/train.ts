@@ -5,17 +5,14 @@
  *   npm run cifar -- --download --data data/cifar-10        # fetch, verify and unpack the full set
  *   npm run cifar -- --data data/cifar-10 --limit-train 10000 --epochs 5
  */
-import * as tf from '@tensorflow/tfjs';
 
 import {
   COMMON_FLAGS, FlagValues, formatAccuracy, intFlag, numberFlag, optimizerFlag, parseFlags, progressFlag, runMain,
   selectBackend, textFlag,
 } from '../common/cli';
-import {Dataset, limitSet} from '../common/dataset';
-import {createReporter, ProgressMode} from '../common/progress';
+import {Dataset} from '../common/dataset';
 import {
-  compileOrResume, DEFAULT_LEARNING_RATES, disposeModel, modelLossName, OptimizerName, saveModel, trainAndEvaluate,
-  TrainOutcome,
+  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, modelLossName, OptimizerName, runExample,
 } from '../common/training';
 import {loadCifar, NUM_CLASSES} from './data';
 import {downloadCifar, sourceFromEnv} from './download';
@@ -35,55 +32,21 @@ export const CIFAR_DEFAULTS = {
   seed: 1,
 };
 
-export interface CifarOptions {
+export interface CifarOptions extends ExampleOptions {
   /** Already loaded data; otherwise read from `dataDir`. */
   data?: Dataset;
   dataDir?: string;
-  loss?: string;
-  epochs?: number;
-  batchSize?: number;
-  optimizer?: OptimizerName;
-  learningRate?: number;
-  seed?: number;
-  limitTrain?: number;
-  limitTest?: number;
-  save?: string;
-  resume?: string;
-  progress?: ProgressMode;
-  evaluateEachEpoch?: boolean;
-  log?: (line: string) => void;
 }
 
-export interface CifarResult extends TrainOutcome {
-  model: tf.LayersModel;
-}
+export type CifarResult = ExampleResult;
 
 /**
  * Builds (or resumes), trains and evaluates the CNN. The caller owns the model: free it with
  * `disposeModel`.
  */
-export async function trainCifar(options: CifarOptions = {}): Promise<CifarResult> {
-  const seed = options.seed ?? CIFAR_DEFAULTS.seed;
-  const full = options.data ?? loadCifar(options.dataDir ?? CIFAR_DEFAULTS.dataDir);
-  const data = {...full, train: limitSet(full.train, options.limitTrain), test: limitSet(full.test, options.limitTest)};
-  const model = await compileOrResume({
-    build: () => buildCifarModel({seed}),
-    loss: options.loss,
-    defaultLoss: CIFAR_DEFAULTS.loss,
-    optimizer: options.optimizer ?? CIFAR_DEFAULTS.optimizer,
-    learningRate: options.learningRate,
-    resume: options.resume,
-  });
-  const outcome = await trainAndEvaluate(model, data, {
-    epochs: options.epochs ?? CIFAR_DEFAULTS.epochs,
-    batchSize: options.batchSize ?? CIFAR_DEFAULTS.batchSize,
-    seed,
-    numClasses: NUM_CLASSES,
-    reporter: createReporter(options.progress ?? 'auto', options.log),
-    evaluateOn: options.evaluateEachEpoch ? data.test : undefined,
-  });
-  if (options.save !== undefined) await saveModel(model, options.save);
-  return {...outcome, model};
+export function trainCifar(options: CifarOptions = {}): Promise<CifarResult> {
+  const data = options.data ?? loadCifar(options.dataDir ?? CIFAR_DEFAULTS.dataDir);
+  return runExample(data, (seed) => buildCifarModel({seed}), NUM_CLASSES, CIFAR_DEFAULTS, options);
 }
 
 const USAGE = `usage: npm run cifar -- [--data DIR] [options]

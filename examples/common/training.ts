@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
 import {fileSystem} from '../../src/node';
-import {Dataset, ImageSet, imagesTensor, reorderSet, TargetKind, targetsTensor} from './dataset';
-import {EpochStats, ProgressReporter} from './progress';
+import {Dataset, ImageSet, imagesTensor, limitSet, reorderSet, TargetKind, targetsTensor} from './dataset';
+import {createReporter, EpochStats, ProgressMode, ProgressReporter} from './progress';
 import {permutation, seededRandom} from './random';
 
 /**
@@ -214,4 +214,66 @@ export function disposeModel(model: tf.LayersModel): void {
   const optimizer = model.optimizer;
   model.dispose();
   optimizer?.dispose();
+}
+
+/** The options an example run takes (MNIST and CIFAR share them). */
+export interface ExampleOptions {
+  loss?: string;
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: OptimizerName;
+  learningRate?: number;
+  seed?: number;
+  limitTrain?: number;
+  limitTest?: number;
+  /** Save the trained model (with optimizer state) to this directory. */
+  save?: string;
+  /** Continue training the model saved in this directory. */
+  resume?: string;
+  progress?: ProgressMode;
+  /** Test accuracy after every epoch, not only at the end. */
+  evaluateEachEpoch?: boolean;
+  log?: (line: string) => void;
+}
+
+/** An example's defaults for the options above. */
+export interface ExampleDefaults {
+  loss: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  seed: number;
+}
+
+export interface ExampleResult extends TrainOutcome {
+  model: tf.LayersModel;
+}
+
+/**
+ * Builds (or resumes), trains and evaluates an example's model on `data` (cut by the limit
+ * options). The caller owns the model: free it with `disposeModel`.
+ */
+export async function runExample(
+    data: Dataset, build: (seed: number) => tf.LayersModel, numClasses: number,
+    defaults: ExampleDefaults, options: ExampleOptions): Promise<ExampleResult> {
+  const seed = options.seed ?? defaults.seed;
+  const limited = {...data, train: limitSet(data.train, options.limitTrain), test: limitSet(data.test, options.limitTest)};
+  const model = await compileOrResume({
+    build: () => build(seed),
+    loss: options.loss,
+    defaultLoss: defaults.loss,
+    optimizer: options.optimizer ?? defaults.optimizer,
+    learningRate: options.learningRate,
+    resume: options.resume,
+  });
+  const outcome = await trainAndEvaluate(model, limited, {
+    epochs: options.epochs ?? defaults.epochs,
+    batchSize: options.batchSize ?? defaults.batchSize,
+    seed,
+    numClasses,
+    reporter: createReporter(options.progress ?? 'auto', options.log),
+    evaluateOn: options.evaluateEachEpoch ? limited.test : undefined,
+  });
+  if (options.save !== undefined) await saveModel(model, options.save);
+  return {...outcome, model};
 }

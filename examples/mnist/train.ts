@@ -7,18 +7,15 @@
  *   npm run mnist -- --save /tmp/mnist-model        # then: --resume /tmp/mnist-model
  *   npm run mnist -- --compare                      # four losses (SGD, 3 epochs each) as a table
  */
-import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
 import {
   COMMON_FLAGS, FlagValues, formatAccuracy, intFlag, numberFlag, optimizerFlag, parseFlags, progressFlag, runMain,
   selectBackend, textFlag,
 } from '../common/cli';
-import {Dataset, limitSet} from '../common/dataset';
-import {createReporter, ProgressMode} from '../common/progress';
+import {Dataset} from '../common/dataset';
 import {
-  compileOrResume, DEFAULT_LEARNING_RATES, disposeModel, modelLossName, OptimizerName, saveModel, trainAndEvaluate,
-  TrainOutcome,
+  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, modelLossName, OptimizerName, runExample,
 } from '../common/training';
 import {loadMnist, NUM_CLASSES, TEST_SIZE, TRAIN_SIZE} from './data';
 import {buildMnistModel} from './model';
@@ -45,61 +42,19 @@ export const MNIST_DEFAULTS = {
   compareOptimizer: 'sgd' as OptimizerName,
 };
 
-export interface MnistOptions {
-  loss?: string;
-  epochs?: number;
-  batchSize?: number;
-  optimizer?: OptimizerName;
-  learningRate?: number;
-  seed?: number;
-  limitTrain?: number;
-  limitTest?: number;
-  /** Save the trained model (with optimizer state) to this directory. */
-  save?: string;
-  /** Continue training the model saved in this directory. */
-  resume?: string;
-  progress?: ProgressMode;
-  /** Test accuracy after every epoch, not only at the end. */
-  evaluateEachEpoch?: boolean;
+export interface MnistOptions extends ExampleOptions {
   /** Already loaded data (tests, `--compare`): saves re-reading the package. */
   data?: Dataset;
-  log?: (line: string) => void;
 }
 
-export interface MnistResult extends TrainOutcome {
-  model: tf.LayersModel;
-}
-
-function limitedData(options: MnistOptions): Dataset {
-  const data = options.data ?? loadMnist();
-  return {...data, train: limitSet(data.train, options.limitTrain), test: limitSet(data.test, options.limitTest)};
-}
+export type MnistResult = ExampleResult;
 
 /**
  * Builds (or resumes), trains and evaluates the CNN. The caller owns the model: free it with
  * `disposeModel`.
  */
-export async function trainMnist(options: MnistOptions = {}): Promise<MnistResult> {
-  const seed = options.seed ?? MNIST_DEFAULTS.seed;
-  const data = limitedData(options);
-  const model = await compileOrResume({
-    build: () => buildMnistModel({seed}),
-    loss: options.loss,
-    defaultLoss: MNIST_DEFAULTS.loss,
-    optimizer: options.optimizer ?? MNIST_DEFAULTS.optimizer,
-    learningRate: options.learningRate,
-    resume: options.resume,
-  });
-  const outcome = await trainAndEvaluate(model, data, {
-    epochs: options.epochs ?? MNIST_DEFAULTS.epochs,
-    batchSize: options.batchSize ?? MNIST_DEFAULTS.batchSize,
-    seed,
-    numClasses: NUM_CLASSES,
-    reporter: createReporter(options.progress ?? 'auto', options.log),
-    evaluateOn: options.evaluateEachEpoch ? data.test : undefined,
-  });
-  if (options.save !== undefined) await saveModel(model, options.save);
-  return {...outcome, model};
+export function trainMnist(options: MnistOptions = {}): Promise<MnistResult> {
+  return runExample(options.data ?? loadMnist(), (seed) => buildMnistModel({seed}), NUM_CLASSES, MNIST_DEFAULTS, options);
 }
 
 /** The four losses `--compare` trains, each on the same net from the same initial weights. */
