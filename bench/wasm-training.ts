@@ -27,7 +27,7 @@ export interface WasmTrainingBenchOptions {
   warmupSteps?: Partial<Record<string, number>>;
   /** Backends to try; ones that cannot be initialised are skipped. */
   backends?: string[];
-  /** Print the table to stdout. */
+  /** Print the table to stdout (default true; bench/run.ts relies on it). */
   print?: boolean;
 }
 
@@ -105,8 +105,8 @@ function printTable(rows: WasmTrainingBenchRow[]): void {
 /**
  * Times one `model.trainOnBatch` step of the MNIST CNN (conv32-pool-conv64-pool-dense128-dropout-dense10,
  * Adam, batch of random 28x28 images with one-hot labels) on cpu, wasm and, when installed, tensorflow
- * (tfjs-node). Reports the median over the timed steps after warm-up steps. The backend active before
- * the call is restored afterwards.
+ * (tfjs-node). Reports the median over the timed steps after warm-up steps and prints a table unless
+ * `options.print` is false. The backend active before the call is restored afterwards.
  *
  * @returns one row per backend that could be initialised.
  */
@@ -136,12 +136,12 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
   } finally {
     if (previous) await tf.setBackend(previous);
   }
-  if (options.print) printTable(rows);
+  if (options.print ?? true) printTable(rows);
   return rows;
 }
 
 if (require.main === module) {
-  benchWasmTraining({print: true}).catch((err: unknown) => {
+  benchWasmTraining().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

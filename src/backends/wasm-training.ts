@@ -101,6 +101,7 @@ class Scratch {
   }
 }
 
+/** Wraps a kernel body so its intermediates are freed whether it returns or throws. */
 function composite(
   kernelName: string,
   body: (s: Scratch, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => TensorInfo,

@@ -1,0 +1,440 @@
+/**
+ * enableWasmTraining: the composite gradient kernels must match the cpu backend, let every common layer
+ * type train on wasm, free all their intermediates, and register only what is missing.
+ *
+ * The file runs in every backend project; each test picks its backends explicitly ('cpu' as the
+ * reference, 'wasm' under test) and the project's backend is restored afterwards.
+ */
+import {execFileSync} from 'child_process';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+import {disableWasmTraining, enableWasmTraining, WASM_TRAINING_KERNELS} from '../../src/backends/wasm-training';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+let projectBackend = '';
+
+beforeAll(async () => {
+  projectBackend = tf.getBackend();
+  enableWasmTraining();
+  // Initialise both backends once so the first test does not pay for compiling the wasm module.
+  await tf.setBackend('wasm');
+  await tf.setBackend('cpu');
+});
+
+afterAll(async () => {
+  await tf.setBackend(projectBackend);
+});
+
+/** Deterministic data, identical on every backend (tf.random* draws are not part of the comparison). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(size: number, seed: number): Float32Array {
+  const next = seeded(seed);
+  return Float32Array.from({length: size}, () => next() * 2 - 1);
+}
+
+function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(randomArray(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+/** Runs `compute` on `backend` and downloads its results; every tensor it made is disposed. */
+async function runOn(backend: string, compute: () => tf.Tensor[]): Promise<{shape: number[]; values: number[]}[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(compute);
+  try {
+    return await Promise.all(outs.map(async (t) => ({shape: t.shape, values: Array.from(await t.data())})));
+  } finally {
+    outs.forEach((t) => t.dispose());
+  }
+}
+
+type Results = {shape: number[]; values: number[]}[];
+
+/** Asserts `actual` equals `reference` to ~1e-4 relative to each result's largest magnitude. */
+function expectMatches(actual: Results, reference: Results, what: string): void {
+  expect(actual.length).toBe(reference.length);
+  reference.forEach((ref, i) => {
+    expect(actual[i].shape).toEqual(ref.shape);
+    const scale = Math.max(1, ...ref.values.map(Math.abs));
+    let worst = 0;
+    ref.values.forEach((v, j) => {
+      worst = Math.max(worst, Math.abs(v - actual[i].values[j]));
+    });
+    if (!(worst <= 1e-4 * scale)) {
+      throw new Error(`${what}, result ${i}: max |wasm - reference| = ${worst} (scale ${scale})`);
+    }
+  });
+}
+
+/** Asserts `compute` gives the same results on wasm as on cpu. */
+async function expectWasmMatchesCpu(compute: () => tf.Tensor[], what: string): Promise<void> {
+  const cpu = await runOn('cpu', compute);
+  expectMatches(await runOn('wasm', compute), cpu, what);
+}
+
+describe('registration', () => {
+  afterAll(() => {
+    enableWasmTraining();
+  });
+
+  it('registers exactly the missing wasm kernels, and nothing on a second call', () => {
+    disableWasmTraining();
+    // tfjs-backend-wasm 4.22 ships none of these; if a later release does, enableWasmTraining must leave it.
+    const missing = WASM_TRAINING_KERNELS.filter((name) => tf.getKernel(name, 'wasm') === undefined);
+    expect(missing).toEqual([...WASM_TRAINING_KERNELS]);
+
+    expect(enableWasmTraining()).toEqual(missing);
+    for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    expect(enableWasmTraining()).toEqual([]);
+  });
+
+  it('keeps a kernel that is already registered under the same name', () => {
+    disableWasmTraining();
+    const own: tf.KernelFunc = () => {
+      throw new Error('not used');
+    };
+    tf.registerKernel({kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: own});
+    try {
+      expect(enableWasmTraining()).not.toContain('UnsortedSegmentSum');
+      expect(tf.getKernel('UnsortedSegmentSum', 'wasm')?.kernelFunc).toBe(own);
+      // ...and disabling only removes what enableWasmTraining added.
+      expect(disableWasmTraining()).not.toContain('UnsortedSegmentSum');
+      expect(tf.getKernel('UnsortedSegmentSum', 'wasm')?.kernelFunc).toBe(own);
+    } finally {
+      tf.unregisterKernel('UnsortedSegmentSum', 'wasm');
+    }
+  });
+
+  it('leaves every other backend untouched', () => {
+    disableWasmTraining();
+    const cpuBefore = tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k.kernelFunc]);
+    enableWasmTraining();
+    const cpuAfter = tf.getKernelsForBackend('cpu').map((k) => [k.kernelName, k.kernelFunc]);
+    expect(cpuAfter).toEqual(cpuBefore);
+  });
+
+  it('registers nothing on import', () => {
+    // A fresh process: in this one the kernels may already be registered (the wasm project's setup does).
+    const script = `
+      const tf = require('@tensorflow/tfjs');
+      require('@tensorflow/tfjs-backend-wasm');
+      const mod = require('./src/backends/wasm-training');
+      process.stdout.write('\\nREGISTERED=' + JSON.stringify(mod.WASM_TRAINING_KERNELS.filter((k) => tf.getKernel(k, 'wasm'))));
+    `;
+    const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: path.join(__dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    // tfjs prints a greeting on stdout, so read only the marked line.
+    expect(JSON.parse(out.slice(out.lastIndexOf('REGISTERED=') + 'REGISTERED='.length))).toEqual([]);
+  });
+
+  it('works when enabled after the wasm backend is already active', async () => {
+    disableWasmTraining();
+    await tf.setBackend('wasm');
+    enableWasmTraining();
+    const g = tf.tidy(() => {
+      const x = randomTensor([1, 5, 5, 2], 1) as tf.Tensor4D;
+      return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, 'same').sum())(randomTensor([3, 3, 2, 2], 2) as tf.Tensor4D);
+    });
+    expect(g.shape).toEqual([3, 3, 2, 2]);
+    g.dispose();
+  });
+});
+
+describe('Conv2DBackpropFilter matches cpu', () => {
+  const cases: [number, number, number, number, Pad, number][] = [];
+  for (const k of [1, 3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        for (const [batch, ci, co] of [
+          [1, 1, 1],
+          [3, 2, 4],
+        ]) {
+          cases.push([batch, ci, co, k, pad, stride]);
+        }
+      }
+    }
+  }
+  cases.push([2, 3, 2, 3, 1, 2], [2, 2, 3, 3, [[0, 0], [2, 0], [1, 3], [0, 0]], 2], [2, 2, 3, 2, 'same', 3]);
+
+  it.each(cases)('batch %i, %i -> %i channels, kernel %i, pad %j, stride %i', async (batch, ci, co, k, pad, stride) => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([batch, 9, 8, ci], 1) as tf.Tensor4D;
+      const f = randomTensor([k, k, ci, co], 2) as tf.Tensor4D;
+      const y = tf.conv2d(x, f, stride, pad);
+      const w = randomTensor(y.shape, 3);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(w).sum())([x, f]);
+    }, `conv2d k=${k} s=${stride} ${JSON.stringify(pad)}`);
+  });
+
+  it('fused conv2d with bias and relu (the tf.layers.conv2d path)', async () => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([3, 8, 8, 2], 4) as tf.Tensor4D;
+      const f = randomTensor([3, 3, 2, 4], 5) as tf.Tensor4D;
+      const bias = randomTensor([4], 6) as tf.Tensor1D;
+      const w = randomTensor([3, 4, 4, 4], 7);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.fused.conv2d({x: a as tf.Tensor4D, filter: b as tf.Tensor4D, bias: c, strides: 2, pad: 'same', activation: 'relu'}).mul(w).sum(),
+      )([x, f, bias]);
+    }, 'fused conv2d');
+  });
+
+  it('NCHW input (kernel called directly: the wasm forward conv is NHWC only)', async () => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([2, 3, 7, 6], 8);
+      const dy = randomTensor([2, 4, 4, 3], 9);
+      const attrs = {strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4]};
+      return [tf.engine().runKernel('Conv2DBackpropFilter', {x, dy}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
+    }, 'NCHW');
+  });
+});
+
+describe('depthwise conv gradients match cpu', () => {
+  const cases: [number, number, number, number, Pad, number][] = [];
+  for (const multiplier of [1, 2]) {
+    for (const stride of [1, 2]) {
+      for (const pad of ['same', 'valid'] as const) {
+        cases.push([3, 2, multiplier, 3, pad, stride]);
+      }
+    }
+  }
+  cases.push([1, 1, 1, 1, 'valid', 2], [2, 3, 2, 5, 'same', 1], [2, 2, 2, 3, 'same', 3], [2, 2, 2, 3, [[0, 0], [4, 0], [1, 2], [0, 0]], 1]);
+
+  it.each(cases)('batch %i, %i channels x %i, kernel %i, pad %j, stride %i', async (batch, c, m, k, pad, stride) => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([batch, 9, 8, c], 11) as tf.Tensor4D;
+      const f = randomTensor([k, k, c, m], 12) as tf.Tensor4D;
+      const y = tf.depthwiseConv2d(x, f, stride, pad);
+      const w = randomTensor(y.shape, 13);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(w).sum())([x, f]);
+    }, `depthwise m=${m} s=${stride} ${JSON.stringify(pad)}`);
+  });
+
+  it('filter gradient of a batch large enough to be processed in chunks', async () => {
+    await expectWasmMatchesCpu(() => {
+      // 12 images of 20x20x64 are split into chunks of 10 and 2 (see DEPTHWISE_CHUNK_ELEMENTS).
+      const x = randomTensor([12, 20, 20, 64], 14) as tf.Tensor4D;
+      const f = randomTensor([3, 3, 64, 1], 15) as tf.Tensor4D;
+      const w = randomTensor([12, 20, 20, 64], 16);
+      return [tf.grad((b: tf.Tensor) => tf.depthwiseConv2d(x, b as tf.Tensor4D, 1, 'same').mul(w).sum())(f)];
+    }, 'chunked depthwise filter grad');
+  });
+
+  it('explicit pad with ceil rounding (kernels called directly)', async () => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([2, 8, 8, 2], 41);
+      const dy = randomTensor([2, 5, 5, 4], 42);
+      const filter = randomTensor([3, 3, 2, 2], 43);
+      const common = {strides: [2, 2], dilations: [1, 1], pad: 1, dimRoundingMode: 'ceil'};
+      const run = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor =>
+        tf.engine().runKernel(name, inputs, {...common, ...attrs} as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return [
+        run('DepthwiseConv2dNativeBackpropFilter', {x, dy}, {filterShape: [3, 3, 2, 2]}),
+        run('DepthwiseConv2dNativeBackpropInput', {dy, filter}, {inputShape: [2, 8, 8, 2]}),
+        run('Conv2DBackpropFilter', {x, dy}, {dataFormat: 'NHWC', filterShape: [3, 3, 2, 4]}),
+      ];
+    }, 'ceil rounding');
+  });
+
+  it('dilation 2 (kernels called directly, against the same filter with zeros inserted)', async () => {
+    // tfjs-core refuses to differentiate dilated depthwise convolutions and the cpu kernels ignore
+    // dilations, so the reference is the undilated gradient of the zero-dilated filter.
+    const pad: Pad = [[0, 0], [3, 1], [2, 2], [0, 0]];
+    const inputs = (): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] => [
+      randomTensor([2, 9, 8, 2], 44) as tf.Tensor4D,
+      randomTensor([3, 3, 2, 2], 45) as tf.Tensor4D,
+      randomTensor([2, 9, 8, 4], 46) as tf.Tensor4D,
+    ];
+    const reference = await runOn('cpu', () => {
+      const [x, f, dy] = inputs();
+      const spread = tf.stack(tf.unstack(f).flatMap((row, i) => (i < 2 ? [row, tf.zerosLike(row)] : [row])));
+      const fDilated = tf.stack(tf.unstack(spread, 1).flatMap((col, j) => (j < 2 ? [col, tf.zerosLike(col)] : [col])), 1);
+      const [dx, dfDilated] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad).mul(dy).sum(),
+      )([x, fDilated]);
+      return [tf.stridedSlice(dfDilated, [0, 0, 0, 0], [5, 5, 2, 2], [2, 2, 1, 1]), dx];
+    });
+    const actual = await runOn('wasm', () => {
+      const [x, filter, dy] = inputs();
+      const attrs = {strides: [1, 1], dilations: [2, 2], pad} as unknown as tf.NamedAttrMap;
+      return [
+        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', {x, dy}, {...attrs, filterShape: [3, 3, 2, 2]}) as tf.Tensor,
+        tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', {dy, filter}, {...attrs, inputShape: [2, 9, 8, 2]}) as tf.Tensor,
+      ];
+    });
+    expectMatches(actual, reference, 'dilation 2');
+  });
+
+  it('separable conv2d (depthwise then pointwise)', async () => {
+    await expectWasmMatchesCpu(() => {
+      const x = randomTensor([2, 8, 8, 3], 17) as tf.Tensor4D;
+      const dw = randomTensor([3, 3, 3, 2], 18) as tf.Tensor4D;
+      const pw = randomTensor([1, 1, 6, 4], 19) as tf.Tensor4D;
+      return tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.separableConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, 1, 'same').square().sum())([x, dw, pw]);
+    }, 'separable');
+  });
+});
+
+describe('UnsortedSegmentSum (gather gradient) matches cpu', () => {
+  it('1-D params with repeated indices', async () => {
+    await expectWasmMatchesCpu(() => {
+      const p = randomTensor([7], 21);
+      const idx = tf.tensor1d([0, 3, 3, 6, 0, 0, 2], 'int32');
+      return [tf.grad((a: tf.Tensor) => tf.gather(a, idx).square().sum())(p)];
+    }, 'gather 1-D');
+  });
+
+  it('2-D params, 2-D indices, axis 0 and 1', async () => {
+    await expectWasmMatchesCpu(() => {
+      const p = randomTensor([6, 5], 22);
+      const idx = tf.tensor2d([[1, 1, 4], [0, 5, 1]], [2, 3], 'int32');
+      const idx1 = tf.tensor1d([4, 0, 4, 4], 'int32');
+      const w = randomTensor([2, 3, 5], 23);
+      return [
+        tf.grad((a: tf.Tensor) => tf.gather(a, idx).mul(w).sum())(p),
+        tf.grad((a: tf.Tensor) => tf.gather(a, idx1, 1).square().sum())(p),
+      ];
+    }, 'gather 2-D');
+  });
+
+  it('called directly: out-of-range ids are dropped, int32 data', async () => {
+    await expectWasmMatchesCpu(() => {
+      const ids = tf.tensor1d([1, -1, 1, 9, 0], 'int32');
+      return [
+        tf.unsortedSegmentSum(randomTensor([5, 3], 24), ids, 4),
+        tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]], [5, 2], 'int32'), ids, 3).toFloat(),
+      ];
+    }, 'unsortedSegmentSum');
+  });
+});
+
+describe('no leaks through the filled kernels on wasm', () => {
+  let wasIsTest = false;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    // Makes the engine check every kernel call for backend data it left behind.
+    wasIsTest = tf.env().getBool('IS_TEST');
+    tf.env().set('IS_TEST', true);
+  });
+  afterAll(() => {
+    tf.env().set('IS_TEST', wasIsTest);
+  });
+
+  const gradients: [string, () => tf.Tensor[]][] = [
+    ['conv2d', () => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'valid').sum())([randomTensor([2, 7, 7, 2], 1) as tf.Tensor4D, randomTensor([3, 3, 2, 3], 2) as tf.Tensor4D])],
+    ['depthwise', () => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same').sum())([randomTensor([2, 7, 7, 2], 3) as tf.Tensor4D, randomTensor([3, 3, 2, 2], 4) as tf.Tensor4D])],
+    ['depthwise, chunked', () => [tf.grad((f: tf.Tensor) => tf.depthwiseConv2d(randomTensor([12, 20, 20, 64], 5) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same').sum())(randomTensor([3, 3, 64, 1], 6) as tf.Tensor4D)]],
+    ['gather', () => [tf.grad((p: tf.Tensor) => tf.gather(p, tf.tensor1d([0, 2, 2], 'int32')).sum())(randomTensor([4, 3], 7))]],
+  ];
+
+  it.each(gradients)('%s', async (_name, compute) => {
+    tf.tidy(compute).forEach((t) => t.dispose()); // warm-up: the first call may allocate backend caches
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.memory().numDataBuffers;
+    const results = tf.tidy(compute);
+    expect(tf.memory().numTensors).toBe(tensors + results.length);
+    results.forEach((t) => t.dispose());
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+  });
+});
+
+describe('tf.layers models train on wasm', () => {
+  const L = tf.layers;
+  interface Case {
+    name: string;
+    inputShape: number[];
+    layers: () => tf.layers.Layer[];
+    /** Feed integer token ids (embedding) instead of real-valued features. */
+    tokens?: boolean;
+  }
+  const cases: Case[] = [
+    {name: 'dense', inputShape: [6], layers: () => [L.dense({units: 8, activation: 'relu'})]},
+    {name: 'conv1d', inputShape: [10, 3], layers: () => [L.conv1d({filters: 4, kernelSize: 3, strides: 2, padding: 'same'}), L.flatten()]},
+    {name: 'conv2d with bias', inputShape: [8, 8, 2], layers: () => [L.conv2d({filters: 4, kernelSize: 3, activation: 'relu'}), L.flatten()]},
+    {
+      name: 'conv2d without bias, stride 2',
+      inputShape: [8, 8, 2],
+      layers: () => [L.conv2d({filters: 3, kernelSize: 3, useBias: false, strides: 2, padding: 'same'}), L.flatten()],
+    },
+    {
+      // A layer in front, so the depthwise input gradient is needed too.
+      name: 'separableConv2d',
+      inputShape: [8, 8, 2],
+      layers: () => [L.conv2d({filters: 3, kernelSize: 1}), L.separableConv2d({filters: 4, kernelSize: 3, depthMultiplier: 2}), L.flatten()],
+    },
+    {
+      name: 'depthwiseConv2d',
+      inputShape: [8, 8, 2],
+      layers: () => [L.conv2d({filters: 3, kernelSize: 1}), L.depthwiseConv2d({kernelSize: 3, strides: 2, depthMultiplier: 2}), L.flatten()],
+    },
+    {
+      name: 'pooling',
+      inputShape: [8, 8, 2],
+      layers: () => [
+        L.conv2d({filters: 4, kernelSize: 3, padding: 'same'}),
+        L.maxPooling2d({poolSize: 2}),
+        L.averagePooling2d({poolSize: 2}),
+        L.globalAveragePooling2d({}),
+      ],
+    },
+    {name: 'batchNormalization', inputShape: [6], layers: () => [L.dense({units: 8}), L.batchNormalization()]},
+    {name: 'dropout', inputShape: [6], layers: () => [L.dense({units: 8, activation: 'relu'}), L.dropout({rate: 0.2, seed: 1})]},
+    {name: 'embedding', inputShape: [5], layers: () => [L.embedding({inputDim: 10, outputDim: 4}), L.flatten()], tokens: true},
+    {name: 'lstm', inputShape: [5, 3], layers: () => [L.lstm({units: 6})]},
+    {name: 'gru', inputShape: [5, 3], layers: () => [L.gru({units: 6})]},
+    {name: 'bidirectional', inputShape: [5, 3], layers: () => [L.bidirectional({layer: L.lstm({units: 4}) as tf.RNN})]},
+  ];
+
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  // One object per row: with positional rows jest would take a missing trailing argument for `done`.
+  it.each(cases)('$name', async ({inputShape, layers, tokens}) => {
+    const n = 16;
+    const model = tf.sequential();
+    model.add(L.inputLayer({inputShape}));
+    layers().forEach((layer) => model.add(layer));
+    model.add(L.dense({units: 2}));
+    model.compile({optimizer: tf.train.adam(0.02), loss: 'meanSquaredError'});
+
+    const size = n * tf.util.sizeFromShape(inputShape);
+    const features = randomArray(size, 31);
+    const x = tf.tensor(tokens ? features.map((v) => Math.floor((v + 1) * 5)) : features, [n, ...inputShape]);
+    const y = tf.tensor(randomArray(n * 2, 32), [n, 2]);
+    try {
+      // evaluate runs without dropout, so the two losses are comparable.
+      const lossOf = async (): Promise<number> => {
+        const loss = model.evaluate(x, y) as tf.Scalar;
+        const value = (await loss.data())[0];
+        loss.dispose();
+        return value;
+      };
+      const before = await lossOf();
+      await model.fit(x, y, {epochs: 15, batchSize: 8, shuffle: false, verbose: 0});
+      const after = await lossOf();
+      expect(tf.getBackend()).toBe('wasm');
+      expect(Number.isFinite(after)).toBe(true);
+      expect(after).toBeLessThan(before);
+    } finally {
+      x.dispose();
+      y.dispose();
+      model.dispose();
+    }
+  });
+});
