@@ -1,5 +1,6 @@
 // The unit suite runs once per backend (cpu, wasm, and tensorflow when tfjs-node is installed);
-// integration tests (processes, training, examples) run once, on the fastest backend available.
+// integration tests (processes, training, examples) and the wasm-training tests (which compare
+// wasm against cpu inside each test) run once.
 const hasTfjsNode = (() => {
   try { require.resolve('@tensorflow/tfjs-node'); return true; } catch { return false; }
 })();
@@ -12,7 +13,7 @@ function backendProject(backend) {
     testEnvironment: 'node',
     transform,
     testMatch: ['<rootDir>/test/**/*.test.ts'],
-    testPathIgnorePatterns: ['<rootDir>/test/integration/'],
+    testPathIgnorePatterns: ['<rootDir>/test/integration/', '<rootDir>/test/backends/'],
     setupFilesAfterEnv: [`<rootDir>/test/setup/${backend}.ts`],
   };
 }
@@ -26,7 +27,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/backends/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/setup/integration.ts'],
     },
   ],

@@ -357,6 +357,99 @@ const unsortedSegmentSum = composite('UnsortedSegmentSum', (s, inputs, attrs) =>
   return s.reshape(summed, [numSegments, ...rest]);
 });
 
+/**
+ * MaxPoolGrad, composed: walk the window offsets in row-major order; at each, the input cells equal
+ * to the pooled maximum that no earlier offset claimed receive dy (the first maximum wins, as on the
+ * cpu backend), zero-upsampled by the stride and shifted into place. Padding cells hold −∞ and
+ * never win.
+ */
+const maxPoolGradComposite = composite('MaxPoolGrad', (s, inputs, attrs) => {
+  const dy = input(inputs, 'dy', 'MaxPoolGrad');
+  const x = input(inputs, 'input', 'MaxPoolGrad');
+  const y = input(inputs, 'output', 'MaxPoolGrad');
+  const a = attrs as unknown as tf.MaxPoolGradAttrs;
+  const info = backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const [b, h, w, c] = x.shape;
+  const {outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw} = info;
+  const kh = info.effectiveFilterHeight;
+  const kw = info.effectiveFilterWidth;
+  const {top, left} = info.padInfo;
+  // The padded grid: every window inside it, every input cell too.
+  const gridH = Math.max(top + h, (oh - 1) * sh + kh);
+  const gridW = Math.max(left + w, (ow - 1) * sw + kw);
+  const xp = s.run('PadV2', {x}, {
+    paddings: [[0, 0], [top, gridH - top - h], [left, gridW - left - w], [0, 0]],
+    constantValue: -Infinity,
+  });
+  let taken: TensorInfo | undefined;
+  let dxp: TensorInfo | undefined;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const candidates = s.run('StridedSlice', {x: xp}, {
+        begin: [0, i, j, 0], end: [b, i + (oh - 1) * sh + 1, j + (ow - 1) * sw + 1, c], strides: [1, sh, sw, 1],
+        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+      });
+      let hit = s.run('Equal', {a: candidates, b: y});
+      if (taken) hit = s.run('LogicalAnd', {a: hit, b: s.run('LogicalNot', {x: taken})});
+      taken = taken ? s.run('LogicalOr', {a: taken, b: hit}) : hit;
+      let part = s.run('Multiply', {a: dy, b: s.run('Cast', {x: hit}, {dtype: dy.dtype})});
+      if (sh > 1 || sw > 1) {
+        const blocks = s.run('PadV2', {x: s.reshape(part, [b, oh, 1, ow, 1, c])}, {
+          paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0,
+        });
+        part = s.reshape(blocks, [b, oh * sh, ow * sw, c]);
+      }
+      const rows = Math.min(part.shape[1], gridH - i);
+      const cols = Math.min(part.shape[2], gridW - j);
+      if (rows < part.shape[1] || cols < part.shape[2]) part = s.slice(part, [0, 0, 0, 0], [b, rows, cols, c]);
+      const placed = s.run('PadV2', {x: part}, {
+        paddings: [[0, 0], [i, gridH - i - rows], [j, gridW - j - cols], [0, 0]], constantValue: 0,
+      });
+      dxp = dxp ? s.run('Add', {a: dxp, b: placed}) : placed;
+    }
+  }
+  return s.slice(dxp!, [0, top, left, 0], [b, h, w, c]);
+});
+
+/**
+ * Whether a MaxPoolGrad kernel routes the gradient to a window's maximum when that maximum is
+ * negative. tfjs-backend-wasm 4.22's does not (it drops it), and its MaxPoolWithArgmax likewise
+ * returns index 0 for such windows. A tiny probe, run once, on the first gradient.
+ */
+function maxPoolGradIsCorrect(kernel: tf.KernelFunc, backend: BackendLike & {readSync(id: tf.DataId): unknown}): boolean {
+  const make = (values: number[], shape: number[]): TensorInfo =>
+    ({dataId: backend.write(Float32Array.from(values), shape, 'float32'), shape, dtype: 'float32'});
+  const x = make([-3, -1, -2, -4], [1, 2, 2, 1]);
+  const y = make([-1], [1, 1, 1, 1]);
+  const dy = make([1], [1, 1, 1, 1]);
+  let dx: TensorInfo | undefined;
+  try {
+    dx = kernel({
+      inputs: {dy, input: x, output: y}, backend: backend as unknown as tf.KernelBackend,
+      attrs: {filterSize: [2, 2], strides: [2, 2], pad: 'valid'},
+    }) as TensorInfo;
+    const values = Array.from(backend.readSync(dx.dataId) as Float32Array);
+    return values.join(',') === '0,1,0,0';
+  } finally {
+    for (const t of [x, y, dy, dx]) if (t) backend.disposeData(t.dataId);
+  }
+}
+
+/** The wasm backend's own MaxPoolGrad, set aside while ours is registered. */
+let nativeMaxPoolGrad: tf.KernelConfig | undefined;
+let nativeMaxPoolGradCorrect: boolean | undefined;
+
+/** Keeps the backend's own MaxPoolGrad if the probe finds it correct, else uses the composite. */
+const maxPoolGrad: tf.KernelFunc = (args) => {
+  const native = nativeMaxPoolGrad;
+  if (native === undefined) return maxPoolGradComposite(args);
+  if (nativeMaxPoolGradCorrect === undefined) {
+    nativeMaxPoolGradCorrect = maxPoolGradIsCorrect(native.kernelFunc, args.backend as never);
+  }
+  return (nativeMaxPoolGradCorrect ? native.kernelFunc : maxPoolGradComposite)(args);
+};
+
 const KERNELS: ReadonlyArray<{kernelName: string; kernelFunc: tf.KernelFunc}> = [
   {kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter},
   {kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseBackpropFilter},
@@ -364,8 +457,19 @@ const KERNELS: ReadonlyArray<{kernelName: string; kernelFunc: tf.KernelFunc}> = 
   {kernelName: 'UnsortedSegmentSum', kernelFunc: unsortedSegmentSum},
 ];
 
+/**
+ * Kernels the wasm backend has but gets wrong: ours takes the name, and (for MaxPoolGrad) defers
+ * back to the backend's own once a probe shows it correct, so a fixed tfjs release wins.
+ */
+const CORRECTIONS: ReadonlyArray<{kernelName: string; kernelFunc: tf.KernelFunc}> = [
+  {kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad},
+];
+
 /** Names of the kernels this module can provide for the 'wasm' backend. */
 export const WASM_TRAINING_KERNELS: readonly string[] = KERNELS.map((k) => k.kernelName);
+
+/** Names of the wasm kernels this module corrects (see {@link enableWasmTraining}). */
+export const WASM_CORRECTED_KERNELS: readonly string[] = CORRECTIONS.map((k) => k.kernelName);
 
 /**
  * Registers, for the 'wasm' backend only, the gradient kernels tfjs-backend-wasm lacks (see
@@ -384,6 +488,19 @@ export function enableWasmTraining(): string[] {
     tf.registerKernel({kernelName, backendName: BACKEND_NAME, kernelFunc});
     registered.push(kernelName);
   }
+  for (const {kernelName, kernelFunc} of CORRECTIONS) {
+    const current = tf.getKernel(kernelName, BACKEND_NAME);
+    if (current?.kernelFunc === kernelFunc) continue;
+    if (current) {
+      nativeMaxPoolGrad = current;
+      nativeMaxPoolGradCorrect = undefined;
+      tf.unregisterKernel(kernelName, BACKEND_NAME);
+    }
+    // The backend's own kernel may still need its setup (it binds the wasm function) when the
+    // backend initialises after this call: ours carries it.
+    tf.registerKernel({kernelName, backendName: BACKEND_NAME, kernelFunc, setupFunc: current?.setupFunc});
+    registered.push(kernelName);
+  }
   return registered;
 }
 
@@ -395,10 +512,14 @@ export function enableWasmTraining(): string[] {
  */
 export function disableWasmTraining(): string[] {
   const removed: string[] = [];
-  for (const {kernelName, kernelFunc} of KERNELS) {
+  for (const {kernelName, kernelFunc} of [...KERNELS, ...CORRECTIONS]) {
     if (tf.getKernel(kernelName, BACKEND_NAME)?.kernelFunc !== kernelFunc) continue;
     tf.unregisterKernel(kernelName, BACKEND_NAME);
     removed.push(kernelName);
   }
+  if (nativeMaxPoolGrad && tf.getKernel('MaxPoolGrad', BACKEND_NAME) === undefined) {
+    tf.registerKernel(nativeMaxPoolGrad);
+  }
+  nativeMaxPoolGrad = undefined;
   return removed;
 }

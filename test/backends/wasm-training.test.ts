@@ -11,7 +11,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {disableWasmTraining, enableWasmTraining, WASM_TRAINING_KERNELS} from '../../src/backends/wasm-training';
+import {disableWasmTraining, enableWasmTraining, WASM_CORRECTED_KERNELS, WASM_TRAINING_KERNELS} from '../../src/backends/wasm-training';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -96,7 +96,8 @@ describe('registration', () => {
     const missing = WASM_TRAINING_KERNELS.filter((name) => tf.getKernel(name, 'wasm') === undefined);
     expect(missing).toEqual([...WASM_TRAINING_KERNELS]);
 
-    expect(enableWasmTraining()).toEqual(missing);
+    // The corrected kernels exist in the backend but are wrong: ours take their names.
+    expect(enableWasmTraining()).toEqual([...missing, ...WASM_CORRECTED_KERNELS]);
     for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm')).toBeDefined();
     expect(enableWasmTraining()).toEqual([]);
   });
@@ -286,6 +287,88 @@ describe('depthwise conv gradients match cpu', () => {
       const pw = randomTensor([1, 1, 6, 4], 19) as tf.Tensor4D;
       return tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.separableConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, 1, 'same').square().sum())([x, dw, pw]);
     }, 'separable');
+  });
+});
+
+describe('MaxPoolGrad matches cpu (the wasm kernel drops negative maxima)', () => {
+  const cases: [number, number, Pad, number][] = [];
+  for (const [k, stride] of [[2, 2], [3, 2], [3, 1], [2, 1], [3, 3]]) {
+    for (const pad of ['same', 'valid'] as const) cases.push([3, k, pad, stride]);
+  }
+  it.each(cases)('channels %i, pool %i, pad %j, stride %i, negative and tied inputs', async (c, k, pad, stride) => {
+    await expectWasmMatchesCpu(() => {
+      // Negative values everywhere, and exact ties in some windows (first maximum wins).
+      const x = tf.round(tf.mul(randomTensor([2, 7, 6, c], 11), 3)).sub(4) as tf.Tensor4D;
+      const y = tf.maxPool(x, k, stride, pad);
+      const w = randomTensor(y.shape, 12);
+      return [tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, stride, pad).mul(w).sum())(x)];
+    }, `maxPool k=${k} s=${stride} ${pad}`);
+  });
+
+  /** Registers `kernelFunc` as wasm's own MaxPoolGrad, runs `body`, and puts the real one back. */
+  async function withNativeMaxPoolGrad(
+      makeKernel: (real: tf.KernelConfig) => tf.KernelFunc, body: () => Promise<void>) {
+    disableWasmTraining();
+    const real = tf.getKernel('MaxPoolGrad', 'wasm')!;
+    tf.unregisterKernel('MaxPoolGrad', 'wasm');
+    tf.registerKernel({kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: makeKernel(real)});
+    try {
+      enableWasmTraining();
+      await tf.setBackend('wasm');
+      await body();
+    } finally {
+      disableWasmTraining();
+      tf.unregisterKernel('MaxPoolGrad', 'wasm');
+      tf.registerKernel(real);
+      enableWasmTraining();
+    }
+  }
+  const pooledGradient = () =>
+      tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(
+          tf.tensor4d([-3, -1, -2, -4], [1, 2, 2, 1])).dataSync()));
+
+  it('the buggy 4.22 kernel is probed once, then the composite answers', async () => {
+    let calls = 0;
+    await withNativeMaxPoolGrad((real) => (args) => {
+      calls++;
+      return real.kernelFunc(args);
+    }, async () => {
+      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
+      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
+      expect(calls).toBe(1);
+    });
+  });
+
+  it('a correct native kernel (a fixed tfjs) passes the probe and keeps answering', async () => {
+    let calls = 0;
+    // A stand-in for a fixed release, good for 2x2 stride-2 windows: routes dy to each window's first maximum.
+    const fixed: tf.KernelFunc = ({inputs, backend}) => {
+      calls++;
+      const b = backend as unknown as {readSync(id: tf.DataId): Float32Array; write(v: Float32Array, s: number[], d: string): tf.DataId};
+      const x = inputs.input!;
+      const [, h, w] = x.shape;
+      const xv = b.readSync(x.dataId);
+      const dyv = b.readSync(inputs.dy!.dataId);
+      const dx = new Float32Array(xv.length);
+      for (let oy = 0; oy < h / 2; oy++) {
+        for (let ox = 0; ox < w / 2; ox++) {
+          let best = -1;
+          for (let i = 0; i < 2; i++) {
+            for (let j = 0; j < 2; j++) {
+              const at = (oy * 2 + i) * w + ox * 2 + j;
+              if (best < 0 || xv[at] > xv[best]) best = at;
+            }
+          }
+          dx[best] += dyv[oy * (w / 2) + ox];
+        }
+      }
+      return {dataId: b.write(dx, x.shape, 'float32'), shape: x.shape, dtype: 'float32'};
+    };
+    await withNativeMaxPoolGrad(() => fixed, async () => {
+      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
+      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
+      expect(calls).toBe(3);  // the probe, then both gradients
+    });
   });
 });
 
