@@ -375,6 +375,7 @@ const maxPoolGradComposite = composite('MaxPoolGrad', (s, inputs, attrs) => {
   const kh = info.effectiveFilterHeight;
   const kw = info.effectiveFilterWidth;
   const {top, left} = info.padInfo;
+  if (sh === kh && sw === kw) return nonOverlappingMaxPoolGrad(s, dy, x, y, [kh, kw], [oh, ow], [top, left]);
   // The padded grid: every window inside it, every input cell too.
   const gridH = Math.max(top + h, (oh - 1) * sh + kh);
   const gridW = Math.max(left + w, (ow - 1) * sw + kw);
@@ -411,6 +412,56 @@ const maxPoolGradComposite = composite('MaxPoolGrad', (s, inputs, attrs) => {
   }
   return s.slice(dxp!, [0, top, left, 0], [b, h, w, c]);
 });
+
+/**
+ * The common pooling (stride = window, windows tile the grid), with the kernels wasm runs fast:
+ * each window offset's cells are picked out by a depthwise conv with a one-hot filter (exact: x·1
+ * plus zeros), compared with the pooled maximum in row-major order (the first maximum wins), and
+ * the shares of dy are interleaved back into place by two stacks and a reshape. (Strided slices,
+ * rank-6 transposes and high-rank broadcasting are an order of magnitude slower on wasm.)
+ */
+function nonOverlappingMaxPoolGrad(
+  s: Scratch, dy: TensorInfo, x: TensorInfo, y: TensorInfo, [kh, kw]: Pair, [oh, ow]: Pair, [top, left]: Pair,
+): TensorInfo {
+  const [b, h, w, c] = x.shape;
+  const gridH = oh * kh;
+  const gridW = ow * kw;
+  // Input rows/columns that no window reaches ('valid' leftovers) are cut before and restored after.
+  const usedH = Math.min(h, gridH - top);
+  const usedW = Math.min(w, gridW - left);
+  const padded = top > 0 || left > 0 || gridH > top + usedH || gridW > left + usedW;
+  let grid = usedH < h || usedW < w ? s.slice(x, [0, 0, 0, 0], [b, usedH, usedW, c]) : x;
+  if (padded) {
+    // Finite, so that the one-hot filter's zeros times padding stay 0 (−∞·0 would be NaN).
+    grid = s.run('PadV2', {x: grid}, {
+      paddings: [[0, 0], [top, gridH - top - usedH], [left, gridW - left - usedW], [0, 0]], constantValue: -3.4e38,
+    });
+  }
+  const rows: TensorInfo[] = [];
+  let taken: TensorInfo | undefined;
+  for (let i = 0; i < kh; i++) {
+    const parts: TensorInfo[] = [];
+    for (let j = 0; j < kw; j++) {
+      const picker = new Array(kh * kw * c).fill(0);
+      for (let ch = 0; ch < c; ch++) picker[(i * kw + j) * c + ch] = 1;
+      const candidates = s.run('DepthwiseConv2dNative', {x: grid, filter: s.constant(picker, [kh, kw, c, 1], 'float32')}, {
+        strides: [kh, kw], pad: 'valid', dilations: [1, 1],
+      });
+      let hit = s.run('Equal', {a: candidates, b: y});
+      if (taken) hit = s.run('LogicalAnd', {a: hit, b: s.run('LogicalNot', {x: taken})});
+      taken = taken ? s.run('LogicalOr', {a: taken, b: hit}) : hit;
+      parts.push(s.run('Multiply', {a: dy, b: s.run('Cast', {x: hit}, {dtype: dy.dtype})}));
+    }
+    rows.push(s.run('Pack', parts as unknown as tf.NamedTensorInfoMap, {axis: 3}));
+  }
+  const windows = s.run('Pack', rows as unknown as tf.NamedTensorInfoMap, {axis: 2});
+  const interleaved = s.reshape(windows, [b, gridH, gridW, c]);
+  let dx = padded ? s.slice(interleaved, [0, top, left, 0], [b, usedH, usedW, c]) : interleaved;
+  if (usedH < h || usedW < w) {
+    dx = s.run('PadV2', {x: dx}, {paddings: [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]], constantValue: 0});
+  }
+  return dx;
+}
 
 /**
  * Whether a MaxPoolGrad kernel routes the gradient to a window's maximum when that maximum is
