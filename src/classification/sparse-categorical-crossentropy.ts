@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
 
-import {checkLabelSmoothing, checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient, sparseTargets} from './common';
+import {checkLabelSmoothing, checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient, sparseTargets} from './common';
 
 export interface SparseCategoricalCrossentropyOptions {
   /** yPred holds logits. Default false: probabilities (Keras). */
