@@ -1,0 +1,97 @@
+// defineLoss as users see it (the README's example): one customGrad op with the reductions,
+// option checks, conversion and registration of the library's own losses.
+import * as tf from '@tensorflow/tfjs';
+
+import * as losses from '../../src';
+import {expectClose, expectNoLeak, numericGradient} from '../helpers';
+
+const cubic = losses.defineLoss<{scale: number}>({
+  name: 'cubicErrorForTest',
+  defaults: {scale: 1},
+  forward: (yTrue, yPred, o, save) => {
+    save([yTrue, yPred]);
+    return tf.mul(tf.pow(tf.abs(tf.sub(yPred, yTrue)), 3), o.scale);
+  },
+  gradient: (dLoss, [yTrue, yPred], o) => {
+    const r = tf.sub(yPred, yTrue);
+    return tf.mul(dLoss, tf.mul(3 * o.scale, tf.mul(r, tf.abs(r))));
+  },
+});
+
+describe('defineLoss', () => {
+  // Made once the project's backend is set (the setup file's beforeAll runs first).
+  let yTrue: tf.Tensor;
+  let yPred: tf.Tensor;
+  beforeAll(() => {
+    yTrue = tf.tensor2d([[0, 1], [2, -1]]);
+    yPred = tf.tensor2d([[1, 1], [0, 1]]);
+  });
+
+  it('reduces as asked: none keeps the shape, mean and sum reduce it', () => {
+    tf.tidy(() => {
+      expectClose(cubic(yTrue, yPred, {reduction: 'none'}), [1, 0, 8, 8]);
+      expectClose(cubic(yTrue, yPred), 17 / 4);
+      expectClose(cubic(yTrue, yPred, {reduction: 'sum', scale: 2}), 34);
+      // Plain arrays work as inputs too.
+      expectClose(cubic([[0, 1]], [[1, 1]], {reduction: 'sum'}), 1);
+    });
+  });
+
+  it('its gradient is the analytic one, for every reduction, and agrees with finite differences', () => {
+    tf.tidy(() => {
+      for (const reduction of ['mean', 'sum'] as const) {
+        const f = (p: tf.Tensor) => cubic(yTrue, p, {reduction});
+        const scale = reduction === 'mean' ? 1 / 4 : 1;
+        expectClose(tf.grad(f)(yPred), [3 * scale, 0, -12 * scale, 12 * scale]);
+        expectClose(tf.grad(f)(yPred), numericGradient(f, yPred, 1e-2), {rtol: 1e-3, atol: 1e-3});
+      }
+      const none = tf.grad((p: tf.Tensor) => tf.sum(tf.mul(cubic(yTrue, p, {reduction: 'none'}), tf.tensor2d([[1, 2], [3, 4]]))))(yPred);
+      expectClose(none, [3, 0, -36, 48]);
+    });
+  });
+
+  it('is one node on the tape: the gradient never runs tfjs autograd through the forward ops', () => {
+    const spy = jest.fn();
+    const probe = losses.defineLoss({
+      name: 'probeLossForTest',
+      defaults: {},
+      register: false,
+      forward: (yTrue, yPred, _o, save) => {
+        save([yTrue, yPred]);
+        return tf.square(tf.sub(yPred, yTrue));
+      },
+      gradient: (dLoss, [yTrue, yPred]) => {
+        spy();
+        return tf.mul(dLoss, tf.mul(2, tf.sub(yPred, yTrue)));
+      },
+    });
+    tf.tidy(() => tf.grad((p: tf.Tensor) => probe([1, 2], p))(tf.tensor1d([0, 0])));
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(losses.isRegistered('probeLossForTest')).toBe(false);
+  });
+
+  it('checks options and shapes with the loss\'s name', () => {
+    expect(() => cubic(yTrue, yPred, {scal: 2} as object)).toThrow(/cubicErrorForTest: unknown option 'scal' \(known options: scale, reduction\)/);
+    expect(() => cubic(yTrue, tf.zeros([2, 3]))).toThrow(/cubicErrorForTest: 'yTrue' and 'yPred' must have the same shape, got yTrue \[2,2\] and yPred \[2,3\]/);
+    expect(() => cubic(yTrue, tf.tensor2d([[NaN, 0], [0, 0]]))).toThrow(/cubicErrorForTest: 'yPred' contains NaN/);
+  });
+
+  it('registers the loss by name: model.compile uses it, per sample', async () => {
+    expect(losses.isRegistered('cubicErrorForTest')).toBe(true);
+    const perSample = losses.get('cubicErrorForTest')(yTrue, yPred);
+    expectClose(perSample, [0.5, 8]);
+    const model = tf.sequential({layers: [tf.layers.dense({units: 2, inputShape: [2]})]});
+    model.compile({optimizer: 'sgd', loss: 'cubicErrorForTest'});
+    const h = await model.fit(tf.ones([4, 2]), tf.zeros([4, 2]), {epochs: 2, verbose: 0});
+    expect(h.history.loss).toHaveLength(2);
+    expect(model.loss).toBe('cubicErrorForTest');
+    model.dispose();
+  });
+
+  it('leaks nothing', () => {
+    expectNoLeak(() => {
+      cubic(yTrue, yPred).dispose();
+      tf.grad((p: tf.Tensor) => cubic(yTrue, p))(yPred).dispose();
+    });
+  });
+});
