@@ -1,6 +1,7 @@
 /**
  * Training-step throughput of an MNIST-style CNN on each available backend: cpu, wasm (trainable thanks
- * to enableWasmTraining) and 'tensorflow' when @tensorflow/tfjs-node is installed.
+ * to enableWasmTraining), wasm again with enableWasmTraining({fastConvInputGradient: true}), and
+ * 'tensorflow' when @tensorflow/tfjs-node is installed.
  *
  * Run: npx ts-node --transpile-only bench/wasm-training.ts
  */
@@ -11,6 +12,8 @@ import {enableWasmTraining} from '../src/backends/wasm-training';
 /** One line of the result table. */
 export interface WasmTrainingBenchRow {
   backend: string;
+  /** enableWasmTraining options the row ran with, when any (e.g. 'fastConvInputGradient'). */
+  variant?: string;
   /** Median wall time of one `trainOnBatch` call, including the loss read-back that ends it. */
   msPerStep: number;
   samplesPerSec: number;
@@ -29,7 +32,15 @@ export interface WasmTrainingBenchOptions {
   backends?: string[];
   /** Print the table to stdout (default true; bench/run.ts relies on it). */
   print?: boolean;
+  /**
+   * Also time wasm with enableWasmTraining({fastConvInputGradient: true}), as a row of its own right
+   * after the plain wasm row (default true; only when 'wasm' is among the backends). Its steps and
+   * warm-up steps are those of 'wasm'.
+   */
+  fastConvInputGradient?: boolean;
 }
+
+const FAST_CONV_INPUT_GRADIENT = 'fastConvInputGradient';
 
 const DEFAULT_STEPS = 10;
 const DEFAULT_WARMUP = 2;
@@ -90,12 +101,17 @@ async function timeBackend(backend: string, batchSize: number, steps: number, wa
   }
 }
 
+function rowLabel(r: WasmTrainingBenchRow): string {
+  return r.variant ? `${r.backend} + ${r.variant}` : r.backend;
+}
+
 function printTable(rows: WasmTrainingBenchRow[]): void {
+  const width = Math.max(10, ...rows.map((r) => rowLabel(r).length));
   const lines = [
-    'backend     ms/step   samples/s   (batch, timed steps)',
+    `${'backend'.padEnd(width)}  ms/step   samples/s   (batch, timed steps)`,
     ...rows.map(
       (r) =>
-        `${r.backend.padEnd(10)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.samplesPerSec.toFixed(1).padStart(11)}   ` +
+        `${rowLabel(r).padEnd(width)} ${r.msPerStep.toFixed(1).padStart(8)} ${r.samplesPerSec.toFixed(1).padStart(11)}   ` +
         `(${r.batchSize}, ${r.steps})`,
     ),
   ];
@@ -104,11 +120,13 @@ function printTable(rows: WasmTrainingBenchRow[]): void {
 
 /**
  * Times one `model.trainOnBatch` step of the MNIST CNN (conv32-pool-conv64-pool-dense128-dropout-dense10,
- * Adam, batch of random 28x28 images with one-hot labels) on cpu, wasm and, when installed, tensorflow
- * (tfjs-node). Reports the median over the timed steps after warm-up steps and prints a table unless
- * `options.print` is false. The backend active before the call is restored afterwards.
+ * Adam, batch of random 28x28 images with one-hot labels) on cpu, wasm, wasm with the fast
+ * Conv2DBackpropInput (`fastConvInputGradient`) and, when installed, tensorflow (tfjs-node). Reports the
+ * median over the timed steps after warm-up steps and prints a table unless `options.print` is false.
+ * The backend active before the call, and whether the fast Conv2DBackpropInput was installed, are
+ * restored afterwards.
  *
- * @returns one row per backend that could be initialised.
+ * @returns one row per backend (and wasm variant) that could be initialised.
  */
 export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}): Promise<WasmTrainingBenchRow[]> {
   const batchSize = options.batchSize ?? 64;
@@ -123,7 +141,10 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
       backends = backends.filter((b) => b !== 'tensorflow');
     }
   }
-  enableWasmTraining();
+  // Installing the fast kernel reports it only if it was not installed yet: that is the caller's state,
+  // put back at the end. The plain wasm row runs with the native kernel.
+  const callerHadFast = !enableWasmTraining({fastConvInputGradient: true}).includes('Conv2DBackpropInput');
+  enableWasmTraining({fastConvInputGradient: false});
 
   const previous = tf.getBackend();
   const rows: WasmTrainingBenchRow[] = [];
@@ -131,9 +152,20 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
     for (const backend of backends) {
       if (!(await tf.setBackend(backend))) continue;
       await tf.ready();
-      rows.push(await timeBackend(backend, batchSize, steps[backend] ?? DEFAULT_STEPS, warmup[backend] ?? DEFAULT_WARMUP));
+      const n = steps[backend] ?? DEFAULT_STEPS;
+      const w = warmup[backend] ?? DEFAULT_WARMUP;
+      rows.push(await timeBackend(backend, batchSize, n, w));
+      if (backend === 'wasm' && (options.fastConvInputGradient ?? true)) {
+        enableWasmTraining({fastConvInputGradient: true});
+        try {
+          rows.push({...(await timeBackend(backend, batchSize, n, w)), variant: FAST_CONV_INPUT_GRADIENT});
+        } finally {
+          enableWasmTraining({fastConvInputGradient: false});
+        }
+      }
     }
   } finally {
+    enableWasmTraining({fastConvInputGradient: callerHadFast});
     if (previous) await tf.setBackend(previous);
   }
   if (options.print ?? true) printTable(rows);

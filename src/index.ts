@@ -13,7 +13,7 @@ export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';
 export {Reduction, ReductionLike} from './core/reduction';
 export {CompileLoss, describeCompileLoss, get, isRegistered, LabelKind, register, registeredNames, unregister} from './core/registry';
 export {setValueChecks, TensorLike} from './core/validate';
-export {enableWasmTraining} from './backends/wasm-training';
+export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 
 /**
  * Makes every registered loss usable by name in `model.compile` and `tf.loadLayersModel`.

@@ -17,6 +17,9 @@ type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [num
 
 let projectBackend = '';
 
+/** The wasm backend's own Conv2DBackpropInput (the test setup enables training without options). */
+const nativeConvInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
+
 beforeAll(async () => {
   projectBackend = tf.getBackend();
   enableWasmTraining();
@@ -201,6 +204,295 @@ describe('Conv2DBackpropFilter matches cpu', () => {
       const attrs = {strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4]};
       return [tf.engine().runKernel('Conv2DBackpropFilter', {x, dy}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
     }, 'NCHW');
+  });
+});
+
+describe('fastConvInputGradient: Conv2DBackpropInput from the XNNPACK Conv2D', () => {
+  const NAME = 'Conv2DBackpropInput';
+  const current = (): tf.KernelConfig | undefined => tf.getKernel(NAME, 'wasm');
+
+  describe('registration', () => {
+    afterAll(() => {
+      enableWasmTraining({fastConvInputGradient: false});
+      enableWasmTraining();
+    });
+
+    it('is off by default: enableWasmTraining() leaves the native kernel registered', () => {
+      disableWasmTraining();
+      expect(enableWasmTraining()).not.toContain(NAME);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+      expect(enableWasmTraining({})).toEqual([]);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+    });
+
+    it('replaces the native kernel, carrying its setupFunc; a call without the option keeps it; false restores', () => {
+      expect(enableWasmTraining({fastConvInputGradient: true})).toEqual([NAME]);
+      const fast = current()!;
+      expect(fast.kernelFunc).not.toBe(nativeConvInputGrad.kernelFunc);
+      expect(fast.setupFunc).toBeDefined();
+      expect(fast.setupFunc).toBe(nativeConvInputGrad.setupFunc);
+      expect(enableWasmTraining({fastConvInputGradient: true})).toEqual([]);
+      expect(enableWasmTraining()).toEqual([]);
+      expect(current()?.kernelFunc).toBe(fast.kernelFunc);
+
+      expect(enableWasmTraining({fastConvInputGradient: false})).toEqual([]);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+      expect(enableWasmTraining({fastConvInputGradient: false})).toEqual([]);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+    });
+
+    it('disableWasmTraining restores the native kernel', () => {
+      enableWasmTraining({fastConvInputGradient: true});
+      expect(disableWasmTraining()).toContain(NAME);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+      expect(disableWasmTraining()).not.toContain(NAME);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+      // ...and a later enableWasmTraining() without the option does not bring it back.
+      expect(enableWasmTraining()).not.toContain(NAME);
+      expect(current()?.kernelFunc).toBe(nativeConvInputGrad.kernelFunc);
+    });
+
+    it('enabled before the wasm backend initialises, the native kernel (its fallback) still gets its setup', async () => {
+      // A fresh process, so the backend really initialises after the fast kernel was registered. NCHW goes
+      // to the native kernel, which only works if its setupFunc (carried by ours) ran at initialisation.
+      const script = `
+        const tf = require('@tensorflow/tfjs');
+        require('@tensorflow/tfjs-backend-wasm');
+        const {enableWasmTraining} = require('./src/backends/wasm-training');
+        const registered = enableWasmTraining({fastConvInputGradient: true});
+        tf.setBackend('wasm').then(() => {
+          const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+          const filter = tf.tensor4d([1, -1, 2, 0.5, 3, 1, -2, 1], [2, 2, 1, 2]);
+          const run = (dataFormat, d, inputShape) => Array.from(tf.engine().runKernel('Conv2DBackpropInput', {dy: d, filter},
+            {inputShape, strides: [1, 1], pad: 'valid', dataFormat}).dataSync());
+          const nchw = run('NCHW', tf.transpose(dy, [0, 3, 1, 2]), [1, 1, 3, 3]);
+          const nhwc = run('NHWC', dy, [1, 3, 3, 1]);
+          process.stdout.write('\\nRESULT=' + JSON.stringify({registered, nchw, nhwc}));
+        });
+      `;
+      const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+        cwd: path.join(__dirname, '..', '..'),
+        encoding: 'utf8',
+      });
+      const result = JSON.parse(out.slice(out.lastIndexOf('RESULT=') + 'RESULT='.length));
+      expect(result.registered).toContain(NAME);
+      const [reference] = await runOn('cpu', () => [
+        tf.engine().runKernel(NAME, {dy: tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]), filter: tf.tensor4d([1, -1, 2, 0.5, 3, 1, -2, 1], [2, 2, 1, 2])},
+          {inputShape: [1, 3, 3, 1], strides: [1, 1], pad: 'valid', dataFormat: 'NHWC'} as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ]);
+      expectMatches([{shape: [1, 3, 3, 1], values: result.nhwc}, {shape: [1, 3, 3, 1], values: result.nchw}], [reference, reference], 'fresh process');
+    });
+  });
+
+  describe('matches cpu', () => {
+    beforeAll(() => {
+      enableWasmTraining({fastConvInputGradient: true});
+    });
+    afterAll(() => {
+      enableWasmTraining({fastConvInputGradient: false});
+    });
+
+    it('is registered for these tests', () => {
+      expect(current()?.kernelFunc).not.toBe(nativeConvInputGrad.kernelFunc);
+    });
+
+    // The grid of the Conv2DBackpropFilter tests, with stride 3 and explicit padding throughout.
+    const explicit: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
+    const cases: [number, number, number, number, Pad, number][] = [];
+    for (const k of [1, 3, 5]) {
+      for (const stride of [1, 2, 3]) {
+        for (const pad of ['same', 'valid', explicit] as Pad[]) {
+          for (const [batch, ci, co] of [
+            [1, 1, 1],
+            [3, 2, 4],
+          ]) {
+            cases.push([batch, ci, co, k, pad, stride]);
+          }
+        }
+      }
+    }
+
+    it.each(cases)('conv2d: batch %i, %i -> %i channels, kernel %i, pad %j, stride %i', async (batch, ci, co, k, pad, stride) => {
+      await expectWasmMatchesCpu(() => {
+        const x = randomTensor([batch, 9, 8, ci], 51) as tf.Tensor4D;
+        const f = randomTensor([k, k, ci, co], 52) as tf.Tensor4D;
+        const w = randomTensor(tf.conv2d(x, f, stride, pad).shape, 53);
+        return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(w).sum())([x, f]);
+      }, `conv2d k=${k} s=${stride} ${JSON.stringify(pad)}`);
+    });
+
+    it.each(cases)('fused conv2d, bias + relu: batch %i, %i -> %i channels, kernel %i, pad %j, stride %i', async (batch, ci, co, k, pad, stride) => {
+      await expectWasmMatchesCpu(() => {
+        const x = randomTensor([batch, 9, 8, ci], 54) as tf.Tensor4D;
+        const f = randomTensor([k, k, ci, co], 55) as tf.Tensor4D;
+        const bias = randomTensor([co], 56) as tf.Tensor1D;
+        const w = randomTensor(tf.conv2d(x, f, stride, pad).shape, 57);
+        return tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.fused.conv2d({x: a as tf.Tensor4D, filter: b as tf.Tensor4D, bias: c, strides: stride, pad, activation: 'relu'}).mul(w).sum(),
+        )([x, f, bias]);
+      }, `fused conv2d k=${k} s=${stride} ${JSON.stringify(pad)}`);
+    });
+
+    it('MNIST-sized layers (many channels, every phase of stride 2 and 3)', async () => {
+      await expectWasmMatchesCpu(() => {
+        const grad = (x: tf.Tensor4D, f: tf.Tensor4D, stride: number, pad: Pad): tf.Tensor => {
+          const w = randomTensor(tf.conv2d(x, f, stride, pad).shape, 60);
+          return tf.grad((a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, f, stride, pad).mul(w).sum())(x);
+        };
+        return [
+          grad(randomTensor([4, 13, 13, 32], 61) as tf.Tensor4D, randomTensor([3, 3, 32, 64], 62) as tf.Tensor4D, 1, 'valid'),
+          grad(randomTensor([2, 14, 15, 16], 63) as tf.Tensor4D, randomTensor([3, 3, 16, 24], 64) as tf.Tensor4D, 2, 'same'),
+          grad(randomTensor([2, 16, 17, 8], 65) as tf.Tensor4D, randomTensor([5, 4, 8, 12], 66) as tf.Tensor4D, 3, 'same'),
+        ];
+      }, 'MNIST-sized');
+    });
+
+    it('non-square strides and filters, numeric padding with each dimRoundingMode, pads beyond the filter (kernel called directly)', async () => {
+      const calls: [number[], number[], number[], Pad, string | undefined][] = [
+        [[2, 9, 8, 3], [3, 2, 3, 4], [2, 1], 1, 'floor'],
+        [[2, 9, 8, 3], [3, 3, 3, 4], [2, 2], 1, 'ceil'],
+        [[2, 10, 7, 3], [3, 3, 3, 4], [3, 2], 2, 'round'],
+        [[1, 8, 8, 2], [2, 4, 2, 3], [1, 3], 0, undefined],
+        // Padding wider than the filter: some stride phases read no dy at all.
+        [[2, 7, 7, 2], [3, 3, 2, 3], [2, 3], [[0, 0], [5, 0], [0, 4], [0, 0]], undefined],
+        [[2, 7, 7, 2], [2, 2, 2, 3], [3, 3], [[0, 0], [0, 6], [4, 1], [0, 0]], undefined],
+      ];
+      const run = (): tf.Tensor[] =>
+        calls.map(([inputShape, filterShape, strides, pad, dimRoundingMode], i) => {
+          const {outShape} = tf.backend_util.computeConv2DInfo(
+            inputShape as [number, number, number, number], filterShape as [number, number, number, number],
+            strides as [number, number], 1, pad, dimRoundingMode as 'floor' | undefined);
+          const dy = randomTensor(outShape, 70 + i);
+          const filter = randomTensor(filterShape, 80 + i);
+          const attrs = {inputShape, strides, pad, dimRoundingMode, dataFormat: 'NHWC'};
+          return tf.engine().runKernel(NAME, {dy, filter}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+        });
+      await expectWasmMatchesCpu(run, 'direct Conv2DBackpropInput');
+    });
+
+    it('conv2dTranspose (its forward pass is Conv2DBackpropInput) and its gradients', async () => {
+      await expectWasmMatchesCpu(() => {
+        const x = randomTensor([2, 4, 5, 6], 90) as tf.Tensor4D;
+        const f = randomTensor([3, 3, 2, 6], 91) as tf.Tensor4D;
+        const y1 = tf.conv2dTranspose(x, f, [2, 8, 10, 2], 2, 'same');
+        const y2 = tf.conv2dTranspose(x, f, [2, 12, 15, 2], 3, 'valid');
+        const w = randomTensor([2, 8, 10, 2], 92);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 8, 10, 2], 2, 'same').mul(w).sum(),
+        )([x, f]);
+        return [y1, y2, ...grads];
+      }, 'conv2dTranspose');
+    });
+
+    /** Counts calls of the native kernel while the fast one is registered over it. */
+    async function countingNative(body: (calls: () => number) => Promise<void>): Promise<void> {
+      enableWasmTraining({fastConvInputGradient: false});
+      const real = current()!;
+      let calls = 0;
+      tf.unregisterKernel(NAME, 'wasm');
+      tf.registerKernel({...real, kernelFunc: (args) => (calls++, real.kernelFunc(args))});
+      try {
+        enableWasmTraining({fastConvInputGradient: true});
+        await body(() => calls);
+      } finally {
+        enableWasmTraining({fastConvInputGradient: false});
+        tf.unregisterKernel(NAME, 'wasm');
+        tf.registerKernel(real);
+        enableWasmTraining({fastConvInputGradient: true});
+      }
+    }
+
+    it('NHWC gradients never reach the native kernel; NCHW and dilated calls fall back to it', async () => {
+      await countingNative(async (calls) => {
+        await runOn('wasm', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').sum())(
+          [randomTensor([2, 7, 7, 3], 93) as tf.Tensor4D, randomTensor([3, 3, 3, 2], 94) as tf.Tensor4D]));
+        expect(calls()).toBe(0);
+
+        const nchw = () => [tf.engine().runKernel(NAME, {dy: randomTensor([2, 4, 4, 3], 95), filter: randomTensor([3, 3, 3, 4], 96)},
+          {inputShape: [2, 3, 7, 6], strides: [2, 2], pad: 'same', dataFormat: 'NCHW'} as unknown as tf.NamedAttrMap) as tf.Tensor];
+        await expectWasmMatchesCpu(nchw, 'NCHW');
+        expect(calls()).toBe(1);
+
+        // tfjs-core never passes dilations to this kernel (it refuses dilated conv gradients); a direct
+        // call with them goes to the native kernel, which, like the cpu one, ignores them.
+        await runOn('wasm', () => [tf.engine().runKernel(NAME, {dy: randomTensor([1, 3, 3, 2], 97), filter: randomTensor([2, 2, 1, 2], 98)},
+          {inputShape: [1, 4, 4, 1], strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [2, 2]} as unknown as tf.NamedAttrMap) as tf.Tensor]);
+        expect(calls()).toBe(2);
+      });
+    });
+
+    it('a conv net with strided layers trains on wasm', async () => {
+      await tf.setBackend('wasm');
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({inputShape: [12, 12, 2], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu'}),
+          tf.layers.conv2d({filters: 6, kernelSize: 3, strides: 3, padding: 'valid'}),
+          tf.layers.conv2d({filters: 4, kernelSize: 1}),
+          tf.layers.flatten(),
+          tf.layers.dense({units: 2}),
+        ],
+      });
+      model.compile({optimizer: tf.train.adam(0.02), loss: 'meanSquaredError'});
+      const x = tf.tensor(randomArray(16 * 12 * 12 * 2, 99), [16, 12, 12, 2]);
+      const y = tf.tensor(randomArray(16 * 2, 100), [16, 2]);
+      try {
+        const lossOf = async (): Promise<number> => {
+          const loss = model.evaluate(x, y) as tf.Scalar;
+          const value = (await loss.data())[0];
+          loss.dispose();
+          return value;
+        };
+        const before = await lossOf();
+        await model.fit(x, y, {epochs: 15, batchSize: 8, shuffle: false, verbose: 0});
+        const after = await lossOf();
+        expect(Number.isFinite(after)).toBe(true);
+        expect(after).toBeLessThan(before);
+      } finally {
+        x.dispose();
+        y.dispose();
+        model.dispose();
+      }
+    });
+  });
+
+  describe('no leaks', () => {
+    let wasIsTest = false;
+    beforeAll(async () => {
+      enableWasmTraining({fastConvInputGradient: true});
+      await tf.setBackend('wasm');
+      wasIsTest = tf.env().getBool('IS_TEST');
+      tf.env().set('IS_TEST', true);
+    });
+    afterAll(() => {
+      tf.env().set('IS_TEST', wasIsTest);
+      enableWasmTraining({fastConvInputGradient: false});
+    });
+
+    const convGrads = (stride: number, pad: Pad, k: number) => () =>
+      tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad).sum())(
+        [randomTensor([2, 9, 8, 3], 1) as tf.Tensor4D, randomTensor([k, k, 3, 4], 2) as tf.Tensor4D]);
+    const gradients: [string, () => tf.Tensor[]][] = [
+      ['stride 1, valid', convGrads(1, 'valid', 3)],
+      ['stride 2, same (crops the output)', convGrads(2, 'same', 3)],
+      ['stride 3, explicit (crops dy, a phase without taps)', convGrads(3, [[0, 0], [2, 0], [1, 3], [0, 0]], 1)],
+      ['fused, bias + relu', () => tf.grads((x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+        tf.fused.conv2d({x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 2, pad: 'same', activation: 'relu'}).sum(),
+      )([randomTensor([2, 9, 8, 3], 3) as tf.Tensor4D, randomTensor([3, 3, 3, 4], 4) as tf.Tensor4D, randomTensor([4], 5)])],
+      ['pads beyond the filter (phases reading no dy)', () => [tf.engine().runKernel('Conv2DBackpropInput',
+        {dy: randomTensor([2, 4, 3, 3], 6), filter: randomTensor([2, 2, 2, 3], 7)},
+        {inputShape: [2, 7, 7, 2], strides: [3, 3], pad: [[0, 0], [0, 6], [4, 1], [0, 0]], dataFormat: 'NHWC'} as unknown as tf.NamedAttrMap) as tf.Tensor]],
+    ];
+
+    it.each(gradients)('%s', async (_name, compute) => {
+      tf.tidy(compute).forEach((t) => t.dispose()); // warm-up: the first call may allocate backend caches
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.memory().numDataBuffers;
+      const results = tf.tidy(compute);
+      expect(tf.memory().numTensors).toBe(tensors + results.length);
+      results.forEach((t) => t.dispose());
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.memory().numDataBuffers).toBe(buffers);
+    });
   });
 });
 
