@@ -29,7 +29,7 @@ losses.register(SMOOTHED_CE, 'sparseCategoricalCrossentropy', {labelSmoothing: 0
 
 export const MNIST_DEFAULTS = {
   loss: 'sparseCategoricalCrossentropy',
-  // 10 epochs of 8,000 digits: ~98% test accuracy, about 90 s on wasm (2 cores, no threads).
+  // 10 epochs of 8,000 digits: ~98% test accuracy, about 70 s on wasm (2 cores, no threads).
   epochs: 10,
   batchSize: 64,
   optimizer: 'adam' as OptimizerName,
