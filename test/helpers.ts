@@ -96,5 +96,16 @@ export function expectNoLeak(fn: () => void): void {
   expect(tf.memory().numTensors).toBe(before);
 }
 
+/** The smallest and largest of `values` (a loop: spreading a large typed array overflows the stack). */
+export function valueRange(values: ArrayLike<number>): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
+  }
+  return [min, max];
+}
+
 /** A deterministic pseudo-random stream, so test inputs do not depend on Math.random. */
 export {seededRandom} from '../examples/common/random';

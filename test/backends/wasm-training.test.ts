@@ -11,6 +11,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import {seededRandom} from '../helpers';
 import {disableWasmTraining, enableWasmTraining, WASM_CORRECTED_KERNELS, WASM_TRAINING_KERNELS} from '../../src/backends/wasm-training';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -33,16 +34,7 @@ afterAll(async () => {
 });
 
 /** Deterministic data, identical on every backend (tf.random* draws are not part of the comparison). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 function randomArray(size: number, seed: number): Float32Array {
   const next = seeded(seed);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import {classCounts, Dataset} from '../../examples/common/dataset';
 import {disposeModel} from '../../examples/common/training';
 import {findBatchDir, loadCifar, parseBatch, trainCifar} from '../../examples/cifar/train';
+import {valueRange} from '../helpers';
 
 const dataDir = path.resolve(__dirname, '../../../shared/data/cifar-tiny');
 
@@ -34,14 +35,7 @@ describe('CIFAR-10 binary loader', () => {
   });
 
   it('has pixels in [0, 1] that use the range', () => {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of data.test.images) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    expect(min).toBe(0);
-    expect(max).toBe(1);
+    expect(valueRange(data.test.images)).toEqual([0, 1]);
   });
 
   it('turns planar R, G, B rows into interleaved channels', () => {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import {classCounts, Dataset} from '../../examples/common/dataset';
 import {disposeModel} from '../../examples/common/training';
 import {loadMnist, mnistSplit, trainMnist} from '../../examples/mnist/train';
+import {valueRange} from '../helpers';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const script = path.join(repoRoot, 'examples/mnist/train.ts');
@@ -51,14 +52,7 @@ describe('MNIST fixed split', () => {
     expect(data.train.images).toHaveLength(8000 * 784);
     expect(data.test.shape).toEqual([28, 28, 1]);
     expect(Array.from(data.test.labels)).toEqual(split.test.map((r) => r.digit));
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of data.test.images) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    expect(min).toBe(0);
-    expect(max).toBe(1);
+    expect(valueRange(data.test.images)).toEqual([0, 1]);
     // The first 1,000 (what --limit-train 1000 takes) already hold every digit.
     const firstThousand = {...data.train, labels: data.train.labels.subarray(0, 1000), count: 1000};
     classCounts(firstThousand, 10).forEach((n) => expect(n).toBeGreaterThan(50));
