@@ -5,7 +5,7 @@ const hasTfjsNode = (() => {
   try { require.resolve('@tensorflow/tfjs-node'); return true; } catch { return false; }
 })();
 
-const transform = {'^.+\\.ts$': ['ts-jest', {isolatedModules: true, diagnostics: false}]};
+const transform = {'^.+\\.ts$': ['ts-jest', {tsconfig: {isolatedModules: true}, diagnostics: false}]};
 
 function backendProject(backend) {
   return {
