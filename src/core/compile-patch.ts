@@ -4,9 +4,9 @@ import {describeCompileLoss, get, isRegistered, LabelKind, labelKindOf} from './
 
 // tfjs-layers resolves string losses in a private map and reads `'accuracy'` and sparse targets
 // by the identity of its own loss functions (see docs/TFJS-NOTES.md in this repo). This module
-// wraps three LayersModel methods so that registered names, and functions from `get`, behave like
-// tfjs's own losses: resolved by name, saved by name, sparse targets accepted in `fit`, and
-// `'accuracy'` measured the way the loss reads its labels.
+// wraps two LayersModel methods so that registered names, and functions from `get`, behave like
+// tfjs's own losses: resolved by name (as losses and as metrics), saved by name, sparse targets
+// accepted in `fit`, and `'accuracy'` measured the way the loss reads its labels.
 
 type LossArg = string|Function|Array<string|Function>|{[output: string]: string|Function};
 type MetricArg = unknown;
@@ -51,8 +51,12 @@ function accuracyFor(labels: LabelKind): Function|undefined {
 
 function resolveMetricList(metrics: unknown, labels: LabelKind): unknown {
   const accuracy = accuracyFor(labels);
-  if (!accuracy) return metrics;
-  const swap = (m: unknown) => (typeof m === 'string' && ACCURACY.includes(m) ? accuracy : m);
+  // 'accuracy' by how the loss reads its labels; a registered loss name as a metric by its function.
+  const swap = (m: unknown) => {
+    if (typeof m !== 'string') return m;
+    if (ACCURACY.includes(m)) return accuracy ?? m;
+    return isRegistered(m) ? get(m) : m;
+  };
   if (typeof metrics === 'string') return swap(metrics);
   if (Array.isArray(metrics)) return metrics.map(swap);
   return metrics;
@@ -62,9 +66,9 @@ function resolveMetrics(metrics: unknown, labelsPerOutput: LabelKind[], outputNa
     unknown {
   if (metrics == null) return metrics;
   if (typeof metrics === 'string' || Array.isArray(metrics)) {
-    // One list of metrics applies to every output: swap only when all outputs agree.
+    // One list of metrics applies to every output: 'accuracy' is swapped only when all agree.
     const kinds = new Set(labelsPerOutput);
-    return kinds.size === 1 ? resolveMetricList(metrics, labelsPerOutput[0]) : metrics;
+    return resolveMetricList(metrics, kinds.size === 1 ? labelsPerOutput[0] : 'other');
   }
   if (typeof metrics === 'object') {
     const out: Record<string, unknown> = {};

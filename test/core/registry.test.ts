@@ -127,6 +127,20 @@ describe('model.compile with this library\'s losses', () => {
     binary.dispose();
   });
 
+  it('registered losses work as metrics by name, reported under their names', async () => {
+    const model = tinyModel(3);
+    model.compile({optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', 'sparseCategoricalFocalCrossentropy']});
+    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 4);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2]);
+    const h = await model.fit(x, y, {epochs: 1, verbose: 0});
+    expect(Object.keys(h.history).sort()).toEqual(['acc', 'loss', 'sparseCategoricalFocalCrossentropy']);
+    const focal = tf.tidy(() => losses.sparseCategoricalFocalCrossentropy(y, model.predict(x) as tf.Tensor).dataSync()[0]);
+    const evaluated = (model.evaluate(x, y) as tf.Scalar[])[2].dataSync()[0];
+    expect(evaluated).toBeCloseTo(focal, 5);
+    expect(model.metrics).toEqual(['accuracy', 'sparseCategoricalFocalCrossentropy']);
+    model.dispose();
+  });
+
   it('a function from get() is saved by name; one with extra options is not', () => {
     const model = tinyModel(3);
     model.compile({optimizer: 'sgd', loss: losses.get('categoricalFocalCrossentropy')});
