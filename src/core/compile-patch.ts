@@ -49,12 +49,25 @@ function accuracyFor(labels: LabelKind): Function|undefined {
   return undefined;
 }
 
+const CROSSENTROPY = ['crossentropy', 'ce'];
+
+/** tfjs's `'ce'` metric, read the way the loss reads its labels (probabilities, as tfjs's). */
+function crossentropyFor(labels: LabelKind): Function|undefined {
+  if (labels === 'sparse') {
+    return namedMetric('ce', (t, p) => get('sparseCategoricalCrossentropy')(t, p));
+  }
+  if (labels === 'binary') return namedMetric('ce', (t, p) => tf.metrics.binaryCrossentropy(t, p));
+  return undefined;
+}
+
 function resolveMetricList(metrics: unknown, labels: LabelKind): unknown {
   const accuracy = accuracyFor(labels);
-  // 'accuracy' by how the loss reads its labels; a registered loss name as a metric by its function.
+  const crossentropy = crossentropyFor(labels);
+  // 'accuracy' and 'ce' by how the loss reads its labels; a registered loss name by its function.
   const swap = (m: unknown) => {
     if (typeof m !== 'string') return m;
     if (ACCURACY.includes(m)) return accuracy ?? m;
+    if (CROSSENTROPY.includes(m)) return crossentropy ?? m;
     return isRegistered(m) ? get(m) : m;
   };
   if (typeof metrics === 'string') return swap(metrics);

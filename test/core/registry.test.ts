@@ -127,6 +127,17 @@ describe('model.compile with this library\'s losses', () => {
     binary.dispose();
   });
 
+  it("'ce' is sparse cross-entropy for sparse losses (tfjs would apply categorical CE to indices)", () => {
+    const model = tinyModel(3);
+    model.compile({optimizer: 'sgd', loss: 'sparseCategoricalFocalCrossentropy', metrics: ['ce']});
+    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 5);
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2]);
+    const expected = tf.tidy(() => losses.sparseCategoricalCrossentropy(y, model.predict(x) as tf.Tensor).dataSync()[0]);
+    const [, ce] = model.evaluate(x, y) as tf.Scalar[];
+    expect(ce.dataSync()[0]).toBeCloseTo(expected, 5);
+    model.dispose();
+  });
+
   it('registered losses work as metrics by name, reported under their names', async () => {
     const model = tinyModel(3);
     model.compile({optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy', 'sparseCategoricalFocalCrossentropy']});
