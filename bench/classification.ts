@@ -14,9 +14,11 @@ export interface Workload {
   ours: Scalar;
   builtin?: Scalar;
   composite: Scalar;
+  /** What the three are differentiated at; default: the logits. */
+  input?: tf.Tensor;
 }
 
-export function classificationWorkloads(batch: number, classes: number): {x: tf.Tensor; probs: tf.Tensor; workloads: Workload[]} {
+export function classificationWorkloads(batch: number, classes: number): {x: tf.Tensor; workloads: Workload[]} {
   const x = tf.randomNormal([batch, classes], 0, 2, 'float32', 1);
   const probs = tf.softmax(x);
   const labels = tf.tensor1d(Array.from({length: batch}, (_, i) => (i * 7919) % classes), 'int32');
@@ -133,7 +135,8 @@ export function classificationWorkloads(batch: number, classes: number): {x: tf.
       composite: (z) => tf.mean(tf.mul(tf.sum(tf.square(tf.sub(z, probs)), -1), 0.5)),
     },
   ];
-  return {x, probs, workloads};
+  for (const w of workloads) if (w.name.includes('(probs)')) w.input = probs;
+  return {x, workloads};
 }
 
 export interface Row {
@@ -146,11 +149,10 @@ export interface Row {
 }
 
 /** Times every workload on the current backend. */
-export function benchClassification(batch = 256, classes = 1000, runs = 7): Row[] {
-  const {x, probs, workloads} = classificationWorkloads(batch, classes);
+export function benchWorkloads(x: tf.Tensor, workloads: Workload[], runs = 7): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
-    const input = w.name.includes('(probs)') ? probs : x;
+    const input = w.input ?? x;
     const ours = medianMs(forwardBackward(w.ours, input), {runs});
     losses.setValueChecks(false);
     const oursUnchecked = medianMs(forwardBackward(w.ours, input), {runs});

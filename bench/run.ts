@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, side by side in one run, on cpu and wasm (and tensorflow when
-// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|training`,
+// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|training`,
 // `--backends cpu,wasm`, `--batch 256 --classes 1000`.
 import {parseArgs} from 'util';
 
@@ -8,7 +8,8 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import {enableWasmTraining} from '../src';
 
-import {benchClassification} from './classification';
+import {benchWorkloads, classificationWorkloads, Row} from './classification';
+import {regressionWorkloads} from './regression';
 import {printTable} from './timing';
 import {benchWasmTraining} from './wasm-training';
 
@@ -36,21 +37,23 @@ async function main() {
   const backends = values.backends ? values.backends.split(',') : availableBackends();
   enableWasmTraining();
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
-  if (!values.only || values.only === 'classification') {
+  const families = {classification: classificationWorkloads, regression: regressionWorkloads};
+  for (const [family, make] of Object.entries(families)) {
+    if (values.only && values.only !== family) continue;
     const batch = Number(values.batch);
     const classes = Number(values.classes);
-    console.log(`\n## Classification losses, forward+backward median ms, [${batch}, ${classes}]\n`);
-    const rows: Array<Array<string|number>> = [];
+    console.log(`\n## ${family} losses, forward+backward median ms, [${batch}, ${classes}]\n`);
+    const rows: Row[] = [];
     for (const backend of backends) {
       await tf.setBackend(backend);
       await tf.ready();
-      for (const r of benchClassification(batch, classes, Number(values.runs))) {
-        rows.push([r.backend, r.loss, r.ours, r.oursUnchecked, r.builtin, r.composite,
-          r.ours / r.composite, r.oursUnchecked / r.composite, r.builtin ? r.ours / r.builtin : NaN]);
-      }
+      const {x, workloads} = make(batch, classes);
+      rows.push(...benchWorkloads(x, workloads, Number(values.runs)));
     }
     printTable(['backend', 'loss', 'ours', 'ours, no value checks', 'tfjs built-in', 'autograd composite',
-      'ours/composite', 'unchecked/composite', 'ours/built-in'], rows);
+      'ours/composite', 'unchecked/composite', 'ours/built-in'],
+    rows.map((r) => [r.backend, r.loss, r.ours, r.oursUnchecked, r.builtin, r.composite,
+      r.ours / r.composite, r.oursUnchecked / r.composite, r.builtin ? r.ours / r.builtin : NaN]));
   }
   if (!values.only || values.only === 'training') {
     console.log('\n## One training step of the MNIST CNN (batch 64)\n');

@@ -1,0 +1,117 @@
+// The regression family: finite differences, extremes, continuity of the robust family across its
+// special shapes, bad input and leaks.
+import * as tf from '@tensorflow/tfjs';
+
+import * as losses from '../../src';
+import {expectClose, expectFinite, expectNoLeak, numericGradient, seededRandom} from '../helpers';
+
+type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
+const L = losses as unknown as Record<string, Loss>;
+
+const subjects: Array<[string, object]> = [
+  ['meanSquaredError', {}], ['meanAbsoluteError', {}], ['huberLoss', {delta: 0.7}], ['smoothL1Loss', {beta: 0.5}],
+  ['logCoshLoss', {}], ['quantileLoss', {quantile: 0.2}], ['pseudoHuberLoss', {scale: 0.5}], ['cauchyLoss', {}],
+  ['gemanMcClureLoss', {}], ['welschLoss', {scale: 2}], ['generalRobustLoss', {alpha: -3.5, scale: 0.8}],
+  ['generalRobustLoss', {alpha: 1.3}], ['poissonNllLoss', {}], ['poissonNllLoss', {logInput: false, full: true}],
+];
+
+function inputs(name: string, options: object, seed: number): [tf.Tensor, tf.Tensor] {
+  const rnd = seededRandom(seed);
+  const n = 12;
+  if (name === 'poissonNllLoss') {
+    const counts = tf.tensor2d(Array.from({length: n}, () => Math.floor(rnd() * 6)), [3, 4]);
+    const logInput = (options as {logInput?: boolean}).logInput !== false;
+    const pred = Array.from({length: n}, () => (logInput ? rnd() * 4 - 2 : 0.2 + rnd() * 5));
+    return [counts, tf.tensor2d(pred, [3, 4])];
+  }
+  // Residuals kept away from the kinks (0 for L1/quantile, ±δ/±β for Huber) so differences are smooth.
+  const y = Array.from({length: n}, () => rnd() * 4 - 2);
+  const r = Array.from({length: n}, () => (0.15 + rnd() * 1.5) * (rnd() < 0.5 ? -1 : 1));
+  return [tf.tensor2d(y, [3, 4]), tf.tensor2d(y.map((v, i) => v + r[i]), [3, 4])];
+}
+
+describe.each(subjects.map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', (_t, name, options) => {
+  it('gradient agrees with central finite differences (both inputs where both get one)', () => {
+    tf.tidy(() => {
+      const [yTrue, yPred] = inputs(name, options, 3);
+      const f = (p: tf.Tensor) => L[name](yTrue, p, {...options, reduction: 'sum'});
+      expectClose(tf.grad(f)(yPred), numericGradient(f, yPred, 1e-2), {rtol: 2e-2, atol: 2e-3});
+      if (name !== 'poissonNllLoss') {
+        const g = (t: tf.Tensor) => L[name](t, yPred, {...options, reduction: 'sum'});
+        expectClose(tf.grad(g)(yTrue), numericGradient(g, yTrue, 1e-2), {rtol: 2e-2, atol: 2e-3});
+      }
+    });
+  });
+
+  it('leaks nothing', () => {
+    const [yTrue, yPred] = inputs(name, options, 4);
+    expectNoLeak(() => {
+      L[name](yTrue, yPred, options).dispose();
+      tf.grad((p: tf.Tensor) => L[name](yTrue, p, options))(yPred).dispose();
+    });
+    tf.dispose([yTrue, yPred]);
+  });
+});
+
+describe('regression extremes', () => {
+  it('logCoshLoss is finite and exact for residuals up to 1e4 (log cosh overflows past 89)', () => {
+    tf.tidy(() => {
+      const r = tf.tensor1d([0, 1e-4, 1, 50, 100, 1e4, -1e4]);
+      const value = losses.logCoshLoss(tf.zerosLike(r), r, {reduction: 'none'});
+      expectClose(value, [0, 5e-9, Math.log(Math.cosh(1)), 50 - Math.LN2, 100 - Math.LN2, 1e4 - Math.LN2, 1e4 - Math.LN2], {rtol: 1e-6, atol: 1e-6});
+      expectFinite(tf.grad((p: tf.Tensor) => losses.logCoshLoss(tf.zerosLike(r), p))(r));
+    });
+  });
+
+  it('generalRobustLoss is continuous across α = 0 and α = 2 and matches its named members', () => {
+    tf.tidy(() => {
+      const y = tf.zeros([5]);
+      const r = tf.tensor1d([-3, -0.5, 0.1, 1, 4]);
+      const at = (alpha: number) => Array.from(losses.generalRobustLoss(y, r, {alpha, reduction: 'none'}).dataSync());
+      const grad = (alpha: number) => Array.from(tf.grad((p: tf.Tensor) => losses.generalRobustLoss(y, p, {alpha, reduction: 'sum'}))(r).dataSync());
+      for (const special of [0, 2]) {
+        for (const near of [special - 1e-4, special + 1e-4]) {
+          expectClose(at(near), at(special), {rtol: 1e-3, atol: 1e-6, what: `value at α=${near}`});
+          expectClose(grad(near), grad(special), {rtol: 1e-3, atol: 1e-6, what: `gradient at α=${near}`});
+        }
+      }
+      expectClose(at(1), Array.from(losses.pseudoHuberLoss(y, r, {reduction: 'none'}).dataSync()), {rtol: 1e-6});
+      expectClose(at(0), Array.from(losses.cauchyLoss(y, r, {reduction: 'none'}).dataSync()), {rtol: 1e-6});
+      expectClose(at(-2), Array.from(losses.gemanMcClureLoss(y, r, {reduction: 'none'}).dataSync()), {rtol: 1e-5});
+      expectClose(at(-Infinity), Array.from(losses.welschLoss(y, r, {reduction: 'none'}).dataSync()), {rtol: 1e-6});
+      expectClose(at(2), [4.5, 0.125, 0.005, 0.5, 8], {rtol: 1e-6});
+      // Large α approaches the +∞ limit from below; both finite.
+      expectFinite(tf.tensor(at(Infinity)));
+      expectFinite(tf.tensor(grad(-Infinity)));
+    });
+  });
+
+  it('huber, smoothL1 and quantile take the documented gradient at the kinks', () => {
+    tf.tidy(() => {
+      const y = tf.zeros([3]);
+      const r = tf.tensor1d([-1, 0, 1]);
+      expectClose(tf.grad((p: tf.Tensor) => losses.huberLoss(y, p, {reduction: 'sum'}))(r), [-1, 0, 1]);
+      expectClose(tf.grad((p: tf.Tensor) => losses.smoothL1Loss(y, p, {beta: 0, reduction: 'sum'}))(r), [-1, 0, 1]);
+      expectClose(tf.grad((p: tf.Tensor) => losses.quantileLoss(y, p, {quantile: 0.3, reduction: 'sum'}))(r), [-0.3, 0, 0.7]);
+      expectClose(tf.grad((p: tf.Tensor) => losses.meanAbsoluteError(y, p, {reduction: 'sum'}))(r), [-1, 0, 1]);
+    });
+  });
+});
+
+describe('regression bad input', () => {
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['shape', () => losses.meanSquaredError([1, 2], [1, 2, 3]), /meanSquaredError: 'yTrue' and 'yPred' must have the same shape, got yTrue \[2\] and yPred \[3\]/],
+    ['NaN', () => losses.huberLoss([1, NaN], [1, 2]), /huberLoss: 'yTrue' contains NaN/],
+    ['delta', () => losses.huberLoss([1], [1], {delta: 0}), /huberLoss: option 'delta' must be a number/],
+    ['beta', () => losses.smoothL1Loss([1], [1], {beta: -1}), /smoothL1Loss: option 'beta' must be a number in \[0, Infinity\]/],
+    ['quantile', () => losses.quantileLoss([1], [1], {quantile: 1.5}), /quantileLoss: option 'quantile' must be a number in \[0, 1\]/],
+    ['scale', () => losses.cauchyLoss([1], [1], {scale: 0}), /cauchyLoss: option 'scale'/],
+    ['alpha', () => losses.generalRobustLoss([1], [1], {alpha: NaN}), /generalRobustLoss: option 'alpha' must be a number or ±Infinity/],
+    ['negative counts', () => losses.poissonNllLoss([-1, 2], [0, 0]), /poissonNllLoss: 'yTrue' must hold counts in \[0, Infinity\], found values in \[-1, 2\]/],
+  ];
+  it.each(cases)('%s', (_n, call, message) => {
+    expect(() => tf.tidy(() => {
+      call();
+    })).toThrow(message);
+  });
+});
