@@ -32,27 +32,29 @@ export function describeGoldenCases(file: string, lossNames: string[], tolerance
 
     describe.each(cases.map((c) => [c.id, c] as const))('%s', (_id, c: FixtureCase) => {
       const options = decodeOptions(c.options);
+      // The loss's tensor arguments in order: yTrue, yPred, then any further input (a variance).
+      const argNames = Object.keys(c.inputs);
+      const call = (args: tf.Tensor[], reduction: string) =>
+          (lossByName[c.loss] as (...a: unknown[]) => tf.Tensor)(...args, {...options, reduction});
+      const tensors = () => argNames.map((n) => fixtureTensor(c.inputs[n]));
+
       it('none, mean and sum', () => {
         tf.tidy(() => {
-          const run = (reduction: string) =>
-              lossByName[c.loss](fixtureTensor(c.inputs.yTrue), fixtureTensor(c.inputs.yPred), {...options, reduction});
-          const none = run('none');
+          const args = tensors();
+          const none = call(args, 'none');
           expect(none.shape).toEqual(c.expected.none.shape);
           expectClose(none, c.expected.none.data, {...tolerance, what: 'none'});
-          expectClose(run('mean'), c.expected.mean, {...tolerance, what: 'mean'});
-          expectClose(run('sum'), c.expected.sum, {...tolerance, what: 'sum'});
+          expectClose(call(args, 'mean'), c.expected.mean, {...tolerance, what: 'mean'});
+          expectClose(call(args, 'sum'), c.expected.sum, {...tolerance, what: 'sum'});
         });
       });
 
       it('gradient of mean', () => {
         tf.tidy(() => {
-          const yTrue = fixtureTensor(c.inputs.yTrue);
-          const yPred = fixtureTensor(c.inputs.yPred);
-          const withMean = {...options, reduction: 'mean'};
+          const args = tensors();
           for (const [arg, expected] of Object.entries(c.expected.gradMean)) {
-            const grad = arg === 'yPred' ?
-                tf.grad((p: tf.Tensor) => lossByName[c.loss](yTrue, p, withMean))(yPred) :
-                tf.grad((t: tf.Tensor) => lossByName[c.loss](t, yPred, withMean))(yTrue);
+            const k = argNames.indexOf(arg);
+            const grad = tf.grad((x: tf.Tensor) => call(args.map((a, i) => (i === k ? x : a)), 'mean'))(args[k]);
             expect(grad.shape).toEqual(expected.shape);
             expectClose(grad, expected.data, {...tolerance, what: `d mean / d ${arg}`});
           }

@@ -5,4 +5,5 @@ import {describeGoldenCases} from '../golden';
 describeGoldenCases('regression.json', [
   'meanSquaredError', 'meanAbsoluteError', 'huberLoss', 'smoothL1Loss', 'logCoshLoss', 'pseudoHuberLoss',
   'cauchyLoss', 'gemanMcClureLoss', 'welschLoss', 'generalRobustLoss', 'poissonNllLoss', 'quantileLoss',
+  'gaussianNllLoss',
 ]);

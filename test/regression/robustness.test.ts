@@ -115,3 +115,38 @@ describe('regression bad input', () => {
     })).toThrow(message);
   });
 });
+
+describe('gaussianNllLoss (three inputs)', () => {
+  it('gradients for the mean, the target and the variance agree with finite differences', () => {
+    tf.tidy(() => {
+      const y = tf.tensor2d([[0.5, -1, 2], [1, 0, -0.5]]);
+      const mu = tf.tensor2d([[0.1, -0.2, 1.5], [1.4, 0.3, 0.2]]);
+      const variance = tf.tensor1d([0.7, 1.8]);  // one per row
+      const f = (v: tf.Tensor) => losses.gaussianNllLoss(y, mu, v, {reduction: 'sum'});
+      expectClose(tf.grad(f)(variance), numericGradient(f, variance, 1e-3), {rtol: 1e-2, atol: 1e-3});
+      const g = (m: tf.Tensor) => losses.gaussianNllLoss(y, m, variance, {reduction: 'sum'});
+      expectClose(tf.grad(g)(mu), numericGradient(g, mu, 1e-2), {rtol: 1e-2, atol: 1e-3});
+      expect(losses.gaussianNllLoss(y, mu, variance, {reduction: 'none'}).shape).toEqual([2, 3]);
+    });
+  });
+
+  it('rejects a missing or misshapen or negative variance, and leaks nothing', () => {
+    const y = tf.zeros([2, 3]);
+    const mu = tf.ones([2, 3]);
+    const call = losses.gaussianNllLoss as unknown as (...a: unknown[]) => tf.Tensor;
+    expect(() => call(y, mu)).toThrow(/gaussianNllLoss: missing argument 'variance'/);
+    expect(() => tf.tidy(() => {
+      losses.gaussianNllLoss(y, mu, tf.ones([3]));
+    })).toThrow(/gaussianNllLoss: 'variance' must have yPred's shape \[2,3\], or \[2\], or \[2,1\]; got \[3\]/);
+    expect(() => tf.tidy(() => {
+      losses.gaussianNllLoss(y, mu, tf.tensor1d([1, -1]));
+    })).toThrow(/gaussianNllLoss: 'variance' must hold variances in \[0, Infinity\]/);
+    expect(losses.isRegistered('gaussianNllLoss')).toBe(false);
+    const variance = tf.ones([2, 1]);
+    expectNoLeak(() => {
+      losses.gaussianNllLoss(y, mu, variance).dispose();
+      tf.grad((v: tf.Tensor) => losses.gaussianNllLoss(y, mu, v))(variance).dispose();
+    });
+    tf.dispose([y, mu, variance]);
+  });
+});
