@@ -1,0 +1,1 @@
+export {DiceOptions, diceLoss, jaccardLoss, OverlapOptions, TverskyOptions, tverskyLoss} from './overlap-loss';
