@@ -152,6 +152,14 @@ function resolveEntry(name: string): {base: string; options: object; labels: Lab
 }
 
 /**
+ * A registered name (base loss or alias) as the functional loss and the options it stands for.
+ */
+export function resolveLoss(name: string): {fn: ConfigurableLoss; options: object; labels: LabelKind} {
+  const entry = resolveEntry(name);
+  return {fn: bases.get(entry.base)!.fn, options: entry.options, labels: entry.labels};
+}
+
+/**
  * A registered loss as a `model.compile` loss: `(yTrue, yPred) => Tensor` of shape `[batch]`
  * (the `'none'` output averaged over every non-batch axis), so tfjs-layers' sample weights and
  * `classWeight` apply per sample.

@@ -10,6 +10,7 @@ async function main() {
   await tf.setBackend('cpu');
   losses.register('focalG3', 'sparseCategoricalFocalCrossentropy', {gamma: 3});
   losses.register('smoothCE', 'sparseCategoricalCrossentropy', {labelSmoothing: 0.1});
+  losses.combineLosses([['sparseCategoricalCrossentropy', 1], ['sparseCategoricalFocalCrossentropy', 0.5]], {name: 'ceFocal'});
   const x = tf.randomNormal([16, 4], 0, 1, 'float32', 5);
   const y = tf.tensor1d(Array.from({length: 16}, (_, i) => i % 3));
   if (mode === 'save') {

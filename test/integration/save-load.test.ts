@@ -16,7 +16,7 @@ function run(mode: 'save'|'load', dir: string, loss: string) {
 }
 
 describe('save → fresh process → load → fit', () => {
-  it.each(['sparseCategoricalFocalCrossentropy', 'focalG3', 'smoothCE'])('%s', (loss) => {
+  it.each(['sparseCategoricalFocalCrossentropy', 'focalG3', 'smoothCE', 'ceFocal'])('%s', (loss) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-losses-'));
     const saved = run('save', dir, loss);
     expect(saved.loss).toBe(loss);
@@ -24,7 +24,7 @@ describe('save → fresh process → load → fit', () => {
     expect(config.trainingConfig.loss).toBeDefined();
     const loaded = run('load', dir, loss);
     // The name comes back through tfjs's snake_case → camelCase round trip and resolves to the loss.
-    expect(['sparseCategoricalFocalCrossentropy', 'focalG3', 'smoothCe']).toContain(loaded.loss);
+    expect(['sparseCategoricalFocalCrossentropy', 'focalG3', 'smoothCe', 'ceFocal']).toContain(loaded.loss);
     expect(loaded.metrics).toEqual(['loss', 'acc']);
     expect(loaded.optimizer).toBe('Adam');
     // Evaluating the loaded model reproduces the last training loss's scale, and training goes on.

@@ -1,0 +1,1 @@
+export {CombinedLoss, combineLosses, LossReference, WeightedLoss} from './combine-losses';
