@@ -7,8 +7,7 @@
  */
 
 import {
-  COMMON_FLAGS, FlagValues, formatAccuracy, intFlag, numberFlag, optimizerFlag, parseFlags, progressFlag, runMain,
-  selectBackend, textFlag,
+  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, formatAccuracy, intFlag, parseFlags, runMain, selectBackend, textFlag,
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
@@ -77,20 +76,7 @@ const CIFAR_FLAGS = {
 } as const;
 
 function optionsFromFlags(values: FlagValues): CifarOptions {
-  return {
-    dataDir: textFlag(values, 'data') ?? CIFAR_DEFAULTS.dataDir,
-    loss: textFlag(values, 'loss'),
-    epochs: intFlag(values, 'epochs', 0),
-    batchSize: intFlag(values, 'batch-size'),
-    optimizer: optimizerFlag(values),
-    learningRate: numberFlag(values, 'learning-rate'),
-    seed: intFlag(values, 'seed', 0),
-    limitTrain: intFlag(values, 'limit-train'),
-    limitTest: intFlag(values, 'limit-test'),
-    save: textFlag(values, 'save'),
-    resume: textFlag(values, 'resume'),
-    progress: progressFlag(values),
-  };
+  return {...exampleOptionsFromFlags(values), dataDir: textFlag(values, 'data') ?? CIFAR_DEFAULTS.dataDir};
 }
 
 async function runDownload(values: FlagValues, options: CifarOptions): Promise<void> {

@@ -2,6 +2,8 @@ import {parseArgs, ParseArgsConfig} from 'util';
 
 import {NodeBackend, useBackend} from '../../src/node';
 
+import type {ExampleOptions} from './training';
+
 /** Flags both examples take. Numbers are parsed by {@link intFlag} so a typo fails loudly. */
 export const COMMON_FLAGS = {
   'backend': {type: 'string'},
@@ -92,4 +94,21 @@ export function optimizerFlag(values: FlagValues): 'adam' | 'sgd' | undefined {
     throw new Error(`--optimizer must be adam or sgd, got '${name}'`);
   }
   return name;
+}
+
+/** The options both examples read from their shared flags. */
+export function exampleOptionsFromFlags(values: FlagValues): ExampleOptions {
+  return {
+    loss: textFlag(values, 'loss'),
+    epochs: intFlag(values, 'epochs', 0),
+    batchSize: intFlag(values, 'batch-size'),
+    optimizer: optimizerFlag(values),
+    learningRate: numberFlag(values, 'learning-rate'),
+    seed: intFlag(values, 'seed', 0),
+    limitTrain: intFlag(values, 'limit-train'),
+    limitTest: intFlag(values, 'limit-test'),
+    save: textFlag(values, 'save'),
+    resume: textFlag(values, 'resume'),
+    progress: progressFlag(values),
+  };
 }

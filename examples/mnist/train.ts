@@ -10,8 +10,7 @@
 
 import * as losses from '../../src';
 import {
-  COMMON_FLAGS, FlagValues, formatAccuracy, intFlag, numberFlag, optimizerFlag, parseFlags, progressFlag, runMain,
-  selectBackend, textFlag,
+  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, formatAccuracy, parseFlags, runMain, selectBackend,
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
@@ -126,19 +125,7 @@ const USAGE = `usage: npm run mnist -- [options]
   --progress auto|bar|lines|silent`;
 
 function optionsFromFlags(values: FlagValues): MnistOptions {
-  return {
-    loss: textFlag(values, 'loss'),
-    epochs: intFlag(values, 'epochs', 0),
-    batchSize: intFlag(values, 'batch-size'),
-    optimizer: optimizerFlag(values),
-    learningRate: numberFlag(values, 'learning-rate'),
-    seed: intFlag(values, 'seed', 0),
-    limitTrain: intFlag(values, 'limit-train'),
-    limitTest: intFlag(values, 'limit-test'),
-    save: textFlag(values, 'save'),
-    resume: textFlag(values, 'resume'),
-    progress: progressFlag(values),
-  };
+  return {...exampleOptionsFromFlags(values)};
 }
 
 async function runCompare(options: MnistOptions, started: number): Promise<void> {
