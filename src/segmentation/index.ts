@@ -1,1 +1,1 @@
-export {DiceOptions, diceLoss, jaccardLoss, OverlapOptions, TverskyOptions, tverskyLoss} from './overlap-loss';
+export {DiceOptions, diceLoss, focalTverskyLoss, FocalTverskyOptions, jaccardLoss, OverlapOptions, TverskyOptions, tverskyLoss} from './overlap-loss';

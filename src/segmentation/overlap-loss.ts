@@ -34,7 +34,12 @@ export interface TverskyOptions extends OverlapOptions {
   beta: number;
 }
 
-type Kind = 'dice'|'jaccard'|'tversky';
+export interface FocalTverskyOptions extends TverskyOptions {
+  /** γ: each class's Tversky loss is raised to it. Default 0.75 (Abraham & Khan's 1/γ, γ = 4/3). */
+  gamma: number;
+}
+
+type Kind = 'dice'|'jaccard'|'tversky'|'focalTversky';
 
 const OVERLAP_DEFAULTS: OverlapOptions =
     {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined};
@@ -65,10 +70,11 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       assertMinRank(name, 'yPred', yPred, 2);
       assertNumberOption(name, 'smooth', o.smooth, 0);
       const c = yPred.shape[yPred.rank - 1];
-      if (kind === 'tversky') {
-        const t = o as unknown as TverskyOptions;
+      if (kind === 'tversky' || kind === 'focalTversky') {
+        const t = o as unknown as FocalTverskyOptions;
         assertNumberOption(name, 'alpha', t.alpha, 0);
         assertNumberOption(name, 'beta', t.beta, 0);
+        if (kind === 'focalTversky') assertNumberOption(name, 'gamma', t.gamma, Number.MIN_VALUE);
       }
       assertInRange(name, 'yTrue', yTrue, 0, 1);
       if (o.fromLogits) assertNoNaN(name, 'yPred', yPred);
@@ -84,13 +90,14 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       const drop = dropsBackground(o, c);
       const g = perSampleClasses(yTrue, drop);
       const pk = perSampleClasses(p, drop);
-      const squared = kind !== 'tversky' && (o as unknown as DiceOptions).squared;
+      const tversky = kind === 'tversky' || kind === 'focalTversky';
+      const squared = !tversky && (o as unknown as DiceOptions).squared;
       const inter = tf.sum(tf.mul(g, pk), 1, true);
       const gSum = tf.sum(squared ? tf.square(g) : g, 1, true);
       const pSum = tf.sum(squared ? tf.square(pk) : pk, 1, true);
       let numerator: tf.Tensor;
       let denominator: tf.Tensor;
-      if (kind === 'tversky') {
+      if (tversky) {
         const {alpha, beta} = o as unknown as TverskyOptions;
         numerator = tf.add(inter, o.smooth);
         // fp = α·Σp(1−g) = α(P − I), fn = β·Σ(1−p)g = β(G − I)
@@ -100,19 +107,21 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
         const overlap = kind === 'dice' ? tf.add(gSum, pSum) : tf.mul(tf.sub(tf.add(gSum, pSum), inter), 2);
         denominator = tf.add(overlap, o.smooth);
       }
-      let score = tf.sub(1, tf.div(numerator, denominator));  // [B, 1, Ck]
+      const base = tf.sub(1, tf.div(numerator, denominator));  // [B, 1, Ck]
+      let score = kind === 'focalTversky' ? tf.pow(tf.relu(base), (o as unknown as FocalTverskyOptions).gamma) : base;
       if (w) score = tf.mul(score, w);
-      save(w ? [p, g, pk, numerator, denominator, w] : [p, g, pk, numerator, denominator]);
+      save(w ? [p, g, pk, numerator, denominator, base, w] : [p, g, pk, numerator, denominator, base]);
       return tf.mean(tf.reshape(score, [score.shape[0], -1]), 1);
     },
-    gradient(dLoss, [p, g, pk, numerator, denominator, weights], o) {
+    gradient(dLoss, [p, g, pk, numerator, denominator, base, weights], o) {
       const c = p.shape[p.rank - 1] as number;
       const kept = pk.shape[2] as number;
-      const squared = kind !== 'tversky' && (o as unknown as DiceOptions).squared;
+      const tversky = kind === 'tversky' || kind === 'focalTversky';
+      const squared = !tversky && (o as unknown as DiceOptions).squared;
       // ∂N/∂p and ∂D/∂p per position.
       let dN: tf.Tensor;
       let dD: tf.Tensor;
-      if (kind === 'tversky') {
+      if (tversky) {
         const {alpha, beta} = o as unknown as TverskyOptions;
         dN = g;
         // ∂(TP + α·FP + β·FN)/∂p = g + α(1 − g) − β·g
@@ -125,6 +134,11 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       // ∂f/∂p = −(∂N·D − N·∂D)/D², scaled by the upstream gradient of the class mean (and weights).
       let perClass = tf.div(tf.reshape(dLoss, [-1, 1, 1]), kept);
       if (weights) perClass = tf.mul(perClass, weights);
+      if (kind === 'focalTversky') {
+        // ∂(f^γ) = γ·f^(γ−1)·∂f; f is floored where a perfect score would make γ < 1 infinite.
+        const {gamma} = o as unknown as FocalTverskyOptions;
+        perClass = tf.mul(perClass, tf.mul(tf.pow(tf.maximum(base, 1e-12), gamma - 1), gamma));
+      }
       const dpk = tf.mul(perClass, tf.neg(tf.div(tf.sub(tf.mul(dN, denominator), tf.mul(numerator, dD)), tf.square(denominator))));
       let dp = tf.reshape(dpk, [...(p.shape as number[]).slice(0, -1), kept]);
       if (kept !== c) dp = tf.pad(dp, [...new Array(p.rank - 1).fill([0, 0]), [1, 0]]);
@@ -152,3 +166,10 @@ export const jaccardLoss = overlapLoss<DiceOptions>('jaccardLoss', 'jaccard', {.
  * TP = Σ p·g, FP = Σ p·(1 − g), FN = Σ (1 − p)·g; α = β = 0.5 is Dice.
  */
 export const tverskyLoss = overlapLoss<TverskyOptions>('tverskyLoss', 'tversky', {...OVERLAP_DEFAULTS, alpha: 0.5, beta: 0.5});
+
+/**
+ * Focal Tversky loss (Abraham & Khan 2019): each class's Tversky loss raised to γ,
+ * (1 − TI_c)^γ, then the mean over classes; γ < 1 (default 0.75) emphasises hard classes.
+ */
+export const focalTverskyLoss = overlapLoss<FocalTverskyOptions>(
+    'focalTverskyLoss', 'focalTversky', {...OVERLAP_DEFAULTS, alpha: 0.5, beta: 0.5, gamma: 0.75});

@@ -26,6 +26,7 @@ const subjects: Array<[string, object]> = [
   ['diceLoss', {fromLogits: true, multiLabel: true, classWeights: [1, 2, 0.5]}], ['diceLoss', {}],
   ['jaccardLoss', {fromLogits: true}], ['jaccardLoss', {fromLogits: true, includeBackground: false, squared: true}],
   ['tverskyLoss', {fromLogits: true, alpha: 0.3, beta: 0.7}], ['tverskyLoss', {alpha: 0.7, beta: 0.3, includeBackground: false}],
+  ['focalTverskyLoss', {fromLogits: true}], ['focalTverskyLoss', {gamma: 2, alpha: 0.7, beta: 0.3}],
 ];
 
 describe.each(subjects.map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as const))('%s', (_t, name, options) => {
