@@ -10,6 +10,7 @@ import {installCompilePatch} from './core/compile-patch';
 export * from './classification';
 export * from './regression';
 export * from './segmentation';
+export * from './detection';
 export * from './combinations';
 export {defineLoss, ExtraInput, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
 export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';

@@ -37,13 +37,25 @@ describe('registry', () => {
     }
   });
 
+  const BOX_LOSSES = ['iouLoss', 'giouLoss', 'diouLoss', 'ciouLoss'];
+
   it.each(twoArgumentLosses)('model.compile({loss: %p}) trains one step with a finite loss', async (name) => {
-    const units = 3;
-    const model = tinyModel(units, name === 'nllLoss' ? 'linear' : name.startsWith('binary') || name.includes('ingle') ? 'sigmoid' : 'softmax');
-    model.compile({optimizer: tf.train.sgd(0.1), loss: name});
+    const boxes = BOX_LOSSES.includes(name);
+    const units = boxes ? 4 : 3;
+    const model = boxes ?
+        // Valid boxes from the start ([0, 0, 1, 1] plus small moves): a box loss rejects x2 < x1.
+        tf.sequential({layers: [tf.layers.dense({units: 4, inputShape: [4], kernelInitializer: 'zeros',
+                                                 biasInitializer: tf.initializers.constant({value: 0}), useBias: false})]}) :
+        tinyModel(units, name === 'nllLoss' ? 'linear' : name.startsWith('binary') || name.includes('ingle') ? 'sigmoid' : 'softmax');
+    model.compile({optimizer: tf.train.sgd(boxes ? 0.01 : 0.1), loss: name});
     expect(model.loss).toBe(name);
-    const x = tf.randomNormal([6, 4], 0, 1, 'float32', 1);
-    const y = targetsFor(name, units, 6);
+    const x = boxes ? tf.tile(tf.tensor2d([[0, 0, 1, 1]]), [6, 1]) : tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+    const y = boxes ? tf.tile(tf.tensor2d([[0.2, 0.1, 1.5, 1.2]]), [6, 1]) : targetsFor(name, units, 6);
+    if (boxes) {
+      const identity = tf.eye(4);
+      model.setWeights([identity]);  // predictions start as the inputs: [0, 0, 1, 1]
+      identity.dispose();
+    }
     const before = tf.memory().numTensors;
     const history = await model.fit(x, y, {epochs: 2, batchSize: 3, verbose: 0});
     expect(tf.memory().numTensors).toBe(before);

@@ -1,0 +1,1 @@
+export {ciouLoss, diouLoss, giouLoss, iouLoss} from './box-iou-loss';
