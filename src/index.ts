@@ -11,6 +11,7 @@ export * from './classification';
 export * from './regression';
 export * from './segmentation';
 export * from './detection';
+export * from './geometry';
 export * from './combinations';
 export {defineLoss, ExtraInput, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
 export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';

@@ -39,23 +39,45 @@ describe('registry', () => {
 
   const BOX_LOSSES = ['iouLoss', 'giouLoss', 'diouLoss', 'ciouLoss'];
 
-  it.each(twoArgumentLosses)('model.compile({loss: %p}) trains one step with a finite loss', async (name) => {
-    const boxes = BOX_LOSSES.includes(name);
-    const units = boxes ? 4 : 3;
-    const model = boxes ?
-        // Valid boxes from the start ([0, 0, 1, 1] plus small moves): a box loss rejects x2 < x1.
-        tf.sequential({layers: [tf.layers.dense({units: 4, inputShape: [4], kernelInitializer: 'zeros',
-                                                 biasInitializer: tf.initializers.constant({value: 0}), useBias: false})]}) :
-        tinyModel(units, name === 'nllLoss' ? 'linear' : name.startsWith('binary') || name.includes('ingle') ? 'sigmoid' : 'softmax');
-    model.compile({optimizer: tf.train.sgd(boxes ? 0.01 : 0.1), loss: name});
-    expect(model.loss).toBe(name);
-    const x = boxes ? tf.tile(tf.tensor2d([[0, 0, 1, 1]]), [6, 1]) : tf.randomNormal([6, 4], 0, 1, 'float32', 1);
-    const y = boxes ? tf.tile(tf.tensor2d([[0.2, 0.1, 1.5, 1.2]]), [6, 1]) : targetsFor(name, units, 6);
-    if (boxes) {
+  /** A model and data a loss with shaped outputs (boxes, rotations, quaternions) can read. */
+  function shapedSetup(name: string): {model: tf.Sequential; x: tf.Tensor; y: tf.Tensor}|undefined {
+    const linear = (units: number, extra: tf.layers.Layer[] = []) => {
+      const model = tf.sequential({layers: [tf.layers.dense({units, inputShape: [4], useBias: false, kernelInitializer: 'zeros'}), ...extra]});
+      return model;
+    };
+    if (BOX_LOSSES.includes(name)) {
+      const model = linear(4);
       const identity = tf.eye(4);
-      model.setWeights([identity]);  // predictions start as the inputs: [0, 0, 1, 1]
+      model.setWeights([identity]);  // predictions start as the inputs: valid boxes [0, 0, 1, 1]
       identity.dispose();
+      return {model, x: tf.tile(tf.tensor2d([[0, 0, 1, 1]]), [6, 1]), y: tf.tile(tf.tensor2d([[0.2, 0.1, 1.5, 1.2]]), [6, 1])};
     }
+    if (name === 'quaternionGeodesicLoss') {
+      const model = linear(4);
+      const identity = tf.eye(4);
+      model.setWeights([identity]);
+      identity.dispose();
+      return {model, x: tf.tile(tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]), [6, 1]), y: tf.tile(tf.tensor2d([[0, 0, 0, 1]]), [6, 1])};
+    }
+    if (name === 'geodesicLoss') {
+      const model = linear(9, [tf.layers.reshape({targetShape: [3, 3]})]);
+      const w = tf.tensor2d([[1, 0, 0, 0, 1, 0, 0, 0, 1], [0, 1, 0, -1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0]]);
+      model.setWeights([w]);
+      w.dispose();
+      return {model, x: tf.tile(tf.tensor2d([[0.9, 0.3, 0, 0]]), [6, 1]), y: tf.tile(tf.eye(3).expandDims(0), [6, 1, 1])};
+    }
+    return undefined;
+  }
+
+  it.each(twoArgumentLosses)('model.compile({loss: %p}) trains one step with a finite loss', async (name) => {
+    const units = 3;
+    const shaped = shapedSetup(name);
+    const model = shaped?.model ??
+        tinyModel(units, name === 'nllLoss' ? 'linear' : name.startsWith('binary') || name.includes('ingle') ? 'sigmoid' : 'softmax');
+    model.compile({optimizer: tf.train.sgd(shaped ? 0.01 : 0.1), loss: name});
+    expect(model.loss).toBe(name);
+    const x = shaped?.x ?? tf.randomNormal([6, 4], 0, 1, 'float32', 1);
+    const y = shaped?.y ?? targetsFor(name, units, 6);
     const before = tf.memory().numTensors;
     const history = await model.fit(x, y, {epochs: 2, batchSize: 3, verbose: 0});
     expect(tf.memory().numTensors).toBe(before);

@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {defineLoss} from '../core/define-loss';
+import {assertNoNaN, assertSameShape, readScalars, valueChecks} from '../core/validate';
+
+/** x / y where y > 0, else 0: the direction of a vanishing vector is taken as no direction. */
+function safeDiv(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.divNoNan(x, y);
+}
+
+/**
+ * Geodesic distance between rotations: the angle of M = R_trueᵀ·R_pred, in radians, `[B, 3, 3]` →
+ * `[B]`:
+ *
+ *   θ = atan2(‖vee(M − Mᵀ)‖, tr(M) − 1)      (= atan2(2 sin θ, 2 cos θ) for a rotation)
+ *
+ * The textbook acos((tr M − 1)/2) loses every digit below ~1e-3 rad in float32 and has an
+ * infinite gradient at 0 and π; this form is accurate to float32 rounding near 0 and its gradient
+ * is finite everywhere (0 at exactly 0 and π, where the rotation axis is undefined). For matrices
+ * that are not quite orthonormal (a network's raw output) it reads the angle from M's
+ * antisymmetric part and trace, which is well defined for any 3×3 matrix; orthonormalise first
+ * (e.g. Gram–Schmidt of a 6-D head) to train a proper rotation. Both inputs receive gradients.
+ */
+export const geodesicLoss = defineLoss<Record<never, never>>({
+  name: 'geodesicLoss',
+  defaults: {},
+  labels: 'other',
+  targetGradient: true,
+  prepare(yTrue, yPred) {
+    assertSameShape('geodesicLoss', 'yTrue', yTrue, 'yPred', yPred);
+    if (yPred.rank < 2 || yPred.shape[yPred.rank - 1] !== 3 || yPred.shape[yPred.rank - 2] !== 3) {
+      throw new Error(`geodesicLoss: rotations must be [..., 3, 3] matrices, got shape [${yPred.shape.join(',')}]`);
+    }
+    assertNoNaN('geodesicLoss', 'yTrue', yTrue);
+    assertNoNaN('geodesicLoss', 'yPred', yPred);
+    return {yTrue, yPred};
+  },
+  forward(yTrue, yPred, _o, save) {
+    const batch = yPred.shape.slice(0, -2);
+    const rt = tf.reshape(yTrue, [-1, 3, 3]) as tf.Tensor3D;
+    const rp = tf.reshape(yPred, [-1, 3, 3]) as tf.Tensor3D;
+    const m = tf.matMul(rt, rp, true, false);
+    const a = tf.sub(m, tf.transpose(m, [0, 2, 1]));
+    // ‖vee(A)‖ = sqrt(½·Σ A²) for antisymmetric A; c = tr(M) − 1.
+    const s = tf.sqrt(tf.mul(tf.sum(tf.square(a), [1, 2]), 0.5));
+    const c = tf.sub(tf.sum(tf.mul(m, tf.eye(3)), [1, 2]), 1);
+    save([yTrue, yPred, a, s, c]);
+    return tf.reshape(tf.atan2(s, c), batch);
+  },
+  gradient(dLoss, [yTrue, yPred, a, s, c]) {
+    const rt = tf.reshape(yTrue, [-1, 3, 3]) as tf.Tensor3D;
+    const rp = tf.reshape(yPred, [-1, 3, 3]) as tf.Tensor3D;
+    // ∂θ/∂M = (c·A/s − s·I)/(s² + c²); then M = R_tᵀR_p gives R_t·G and R_p·Gᵀ.
+    const r2 = tf.reshape(tf.add(tf.square(s), tf.square(c)), [-1, 1, 1]);
+    const direction = safeDiv(a, tf.reshape(s, [-1, 1, 1]));
+    const g = tf.div(tf.sub(tf.mul(tf.reshape(c, [-1, 1, 1]), direction), tf.mul(tf.reshape(s, [-1, 1, 1]), tf.eye(3))), r2);
+    const upstream = tf.reshape(dLoss, [-1, 1, 1]);
+    const scaled = tf.mul(g, upstream) as tf.Tensor3D;
+    const dPred = tf.matMul(rt, scaled);
+    const dTrue = tf.matMul(rp, scaled, false, true);
+    return [tf.reshape(dTrue, yTrue.shape), tf.reshape(dPred, yPred.shape)];
+  },
+});
+
+export interface QuaternionGeodesicOptions {
+  /** Normalise both quaternions first (default true); when false they must be unit length. */
+  normalize: boolean;
+}
+
+function checkUnit(argName: string, q: tf.Tensor): void {
+  if (!valueChecks() || q.size === 0) return;
+  const [worst] = readScalars(() => [tf.max(tf.abs(tf.sub(tf.norm(q, 'euclidean', -1), 1)))]);
+  if (!(worst <= 1e-3)) {
+    throw new Error(
+        `quaternionGeodesicLoss: '${argName}' must hold unit quaternions when normalize is false ` +
+        `(| ‖q‖ − 1 | up to ${worst}); pass normalize: true`);
+  }
+}
+
+function checkNonZero(argName: string, q: tf.Tensor): void {
+  if (!valueChecks() || q.size === 0) return;
+  const [smallest] = readScalars(() => [tf.min(tf.norm(q, 'euclidean', -1))]);
+  if (!(smallest > 0)) throw new Error(`quaternionGeodesicLoss: '${argName}' holds a zero quaternion`);
+}
+
+/**
+ * The rotation angle between quaternions `[B, 4]` → `[B]`: 2·acos(|q₁·q₂|), computed as
+ * 4·atan2(‖q₁ − s·q₂‖, ‖q₁ + s·q₂‖) with s = sign(q₁·q₂) — q and −q are the same rotation, and
+ * this form keeps full precision and a finite gradient near 0 where acos does not. With
+ * `normalize` (default) both are normalised first (and the gradient flows through that).
+ */
+export const quaternionGeodesicLoss = defineLoss<QuaternionGeodesicOptions>({
+  name: 'quaternionGeodesicLoss',
+  defaults: {normalize: true},
+  labels: 'other',
+  targetGradient: true,
+  prepare(yTrue, yPred, o) {
+    const name = 'quaternionGeodesicLoss';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    if (yPred.rank < 1 || yPred.shape[yPred.rank - 1] !== 4) {
+      throw new Error(`${name}: quaternions must have a last axis of 4, got shape [${yPred.shape.join(',')}]`);
+    }
+    assertNoNaN(name, 'yTrue', yTrue);
+    assertNoNaN(name, 'yPred', yPred);
+    if (!o.normalize) {
+      checkUnit('yTrue', yTrue);
+      checkUnit('yPred', yPred);
+      return {yTrue, yPred};
+    }
+    checkNonZero('yTrue', yTrue);
+    checkNonZero('yPred', yPred);
+    const unit = (q: tf.Tensor) => tf.div(q, tf.norm(q, 'euclidean', -1, true));
+    return {yTrue: unit(yTrue), yPred: unit(yPred)};
+  },
+  forward(q1, q2, _o, save) {
+    const sign = tf.sign(tf.add(tf.sign(tf.sum(tf.mul(q1, q2), -1, true)), 0.5));  // ±1, never 0
+    const d = tf.sub(q1, tf.mul(sign, q2));
+    const e = tf.add(q1, tf.mul(sign, q2));
+    const a = tf.norm(d, 'euclidean', -1, true);
+    const b = tf.norm(e, 'euclidean', -1, true);
+    save([sign, d, e, a, b]);
+    return tf.squeeze(tf.mul(tf.atan2(a, b), 4), [-1]);
+  },
+  gradient(dLoss, [sign, d, e, a, b]) {
+    // θ = 4·atan2(a, b): ∂θ = 4(b·∂a − a·∂b)/(a² + b²), ∂a/∂q₁ = d/a, ∂b/∂q₁ = e/b, and for q₂ times ∓s.
+    const scale = tf.div(tf.mul(tf.expandDims(dLoss, -1), 4), tf.add(tf.square(a), tf.square(b)));
+    const bDa = tf.mul(b, safeDiv(d, a));
+    const aEb = tf.mul(a, tf.div(e, b));
+    const dq1 = tf.mul(scale, tf.sub(bDa, aEb));
+    const dq2 = tf.mul(tf.mul(scale, tf.neg(sign)), tf.add(bDa, aEb));
+    return [dq1, dq2];
+  },
+});

@@ -1,0 +1,1 @@
+export {geodesicLoss, QuaternionGeodesicOptions, quaternionGeodesicLoss} from './geodesic-loss';
