@@ -7,11 +7,11 @@
  */
 
 import {
-  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, formatAccuracy, intFlag, parseFlags, runMain, selectBackend, textFlag,
+  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, intFlag, parseFlags, runMain, selectBackend, textFlag,
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
-  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, modelLossName, OptimizerName, runExample,
+  DEFAULT_LEARNING_RATES, ExampleOptions, ExampleResult, OptimizerName, reportRun, runExample,
 } from '../common/training';
 import {loadCifar, NUM_CLASSES} from './data';
 import {downloadCifar, sourceFromEnv} from './download';
@@ -97,11 +97,7 @@ async function runTraining(options: CifarOptions, started: number): Promise<void
   console.log(`data: ${used(data.train.count, options.limitTrain)} training and ` +
       `${used(data.test.count, options.limitTest)} test images, classes ${data.classNames.join(', ')}`);
   const result = await trainCifar({...options, data, evaluateEachEpoch: true});
-  console.log(`loss: ${modelLossName(result.model)}`);
-  if (options.save !== undefined) console.log(`saved: ${options.save}`);
-  console.log(formatAccuracy(result.testAccuracy));
-  console.log(`elapsed: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  disposeModel(result.model);
+  reportRun(result, options, started);
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
 import {fileSystem} from '../../src/node';
+import {formatAccuracy} from './cli';
 import {Dataset, ImageSet, imagesTensor, limitSet, reorderSet, TargetKind, targetsTensor} from './dataset';
 import {createReporter, EpochStats, ProgressMode, ProgressReporter} from './progress';
 import {permutation, seededRandom} from './random';
@@ -276,4 +277,13 @@ export async function runExample(
   });
   if (options.save !== undefined) await saveModel(model, options.save);
   return {...outcome, model};
+}
+
+/** Prints the end of a run (loss, where it was saved, the `test accuracy:` line, time) and frees the model. */
+export function reportRun(result: ExampleResult, options: ExampleOptions, started: number): void {
+  console.log(`loss: ${modelLossName(result.model)}`);
+  if (options.save !== undefined) console.log(`saved: ${options.save}`);
+  console.log(formatAccuracy(result.testAccuracy));
+  console.log(`elapsed: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  disposeModel(result.model);
 }

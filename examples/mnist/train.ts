@@ -10,11 +10,11 @@
 
 import * as losses from '../../src';
 import {
-  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, formatAccuracy, parseFlags, runMain, selectBackend,
+  COMMON_FLAGS, exampleOptionsFromFlags, FlagValues, parseFlags, runMain, selectBackend,
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
-  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, modelLossName, OptimizerName, runExample,
+  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, OptimizerName, reportRun, runExample,
 } from '../common/training';
 import {loadMnist, NUM_CLASSES, TEST_SIZE, TRAIN_SIZE} from './data';
 import {buildMnistModel} from './model';
@@ -144,11 +144,7 @@ async function runSingle(options: MnistOptions, started: number): Promise<void> 
   console.log(`data: ${used(TRAIN_SIZE, options.limitTrain)} training and ` +
       `${used(TEST_SIZE, options.limitTest)} test digits of the fixed split`);
   const result = await trainMnist({...options, evaluateEachEpoch: true});
-  console.log(`loss: ${modelLossName(result.model)}`);
-  if (options.save !== undefined) console.log(`saved: ${options.save}`);
-  console.log(formatAccuracy(result.testAccuracy));
-  console.log(`elapsed: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  disposeModel(result.model);
+  reportRun(result, options, started);
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
