@@ -28,6 +28,9 @@ function unstackBoxes(t: tf.Tensor): Boxes {
 }
 
 /** Everything the value and the gradient share, from predicted boxes p and targets g. */
+type Geometry = ReturnType<typeof geometry>;
+const GEOMETRY_KEYS = ['iw', 'ih', 'overlaps', 'inter', 'pw', 'ph', 'gw', 'gh', 'union', 'iou', 'cw', 'ch'] as const;
+
 function geometry(p: Boxes, g: Boxes) {
   const iw = tf.sub(tf.minimum(p.x2, g.x2), tf.maximum(p.x1, g.x1));
   const ih = tf.sub(tf.minimum(p.y2, g.y2), tf.maximum(p.y1, g.y1));
@@ -50,8 +53,7 @@ function aspect(w: tf.Tensor, h: tf.Tensor): tf.Tensor {
   return tf.atan2(w, h);
 }
 
-function boxLossValue(kind: Kind, p: Boxes, g: Boxes): tf.Tensor {
-  const G = geometry(p, g);
+function boxLossValue(kind: Kind, p: Boxes, g: Boxes, G: Geometry): tf.Tensor {
   let loss = tf.sub(1, G.iou);
   if (kind === 'giou') {
     const c = tf.mul(G.cw, G.ch);
@@ -72,8 +74,7 @@ function boxLossValue(kind: Kind, p: Boxes, g: Boxes): tf.Tensor {
 }
 
 /** ∂loss/∂(x1, y1, x2, y2) of the predicted boxes, each [B]. */
-function boxLossGradient(kind: Kind, p: Boxes, g: Boxes): tf.Tensor[] {
-  const G = geometry(p, g);
+function boxLossGradient(kind: Kind, p: Boxes, g: Boxes, G: Geometry): tf.Tensor[] {
   // Intersection: I = m·iw·ih with iw = min(x2, a2) − max(x1, a1).
   const dI = [
     tf.mul(tf.mul(G.overlaps, G.ih), tf.neg(share(p.x1, g.x1))),
@@ -156,11 +157,16 @@ function boxLoss(name: string, kind: Kind): LossFunction<Record<never, never>> {
       return {yTrue, yPred};
     },
     forward(yTrue, yPred, _o, save) {
-      save([yTrue, yPred]);
-      return boxLossValue(kind, unstackBoxes(yPred), unstackBoxes(yTrue));
+      const p = unstackBoxes(yPred);
+      const g = unstackBoxes(yTrue);
+      const G = geometry(p, g);
+      // The gradient reuses the geometry rather than recomputing it.
+      save([yTrue, yPred, ...GEOMETRY_KEYS.map((k) => G[k])]);
+      return boxLossValue(kind, p, g, G);
     },
-    gradient(dLoss, [yTrue, yPred]) {
-      const grads = boxLossGradient(kind, unstackBoxes(yPred), unstackBoxes(yTrue));
+    gradient(dLoss, [yTrue, yPred, ...shared]) {
+      const G = Object.fromEntries(GEOMETRY_KEYS.map((k, i) => [k, shared[i]])) as unknown as Geometry;
+      const grads = boxLossGradient(kind, unstackBoxes(yPred), unstackBoxes(yTrue), G);
       return tf.mul(tf.expandDims(dLoss, -1), tf.stack(grads, -1));
     },
   });
