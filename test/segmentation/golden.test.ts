@@ -3,4 +3,4 @@
 import {describeGoldenCases} from '../golden';
 
 // The near-empty-class cases have gradients ~1/smooth = 1e5: a relative tolerance governs.
-describeGoldenCases('segmentation.json', ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss'], {rtol: 1e-4, atol: 2e-5});
+describeGoldenCases('segmentation.json', ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss', 'lovaszSoftmaxLoss'], {rtol: 1e-4, atol: 2e-5});
