@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, side by side in one run, on cpu and wasm (and tensorflow when
-// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|training`,
+// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|metric|mining|sequence|training`,
 // `--backends cpu,wasm`, `--batch 256 --classes 1000`.
 import {parseArgs} from 'util';
 
@@ -10,7 +10,10 @@ import {enableWasmTraining} from '../src';
 
 import {benchWorkloads, classificationWorkloads, Row} from './classification';
 import {regressionWorkloads} from './regression';
+import {metricWorkloads} from './metric';
+import {miningWorkloads} from './mining';
 import {shapeWorkloads} from './shapes';
+import {sequenceWorkloads} from './sequence';
 import {printTable} from './timing';
 import {benchWasmTraining} from './wasm-training';
 
@@ -38,7 +41,10 @@ async function main() {
   const backends = values.backends ? values.backends.split(',') : availableBackends();
   enableWasmTraining();
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
-  const families = {classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads};
+  const families = {
+    classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads,
+    metric: metricWorkloads, mining: miningWorkloads, sequence: sequenceWorkloads,
+  };
   for (const [family, make] of Object.entries(families)) {
     if (values.only && values.only !== family) continue;
     const batch = Number(values.batch);

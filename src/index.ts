@@ -12,6 +12,8 @@ export * from './regression';
 export * from './segmentation';
 export * from './detection';
 export * from './geometry';
+export * from './metric';
+export * from './sequence';
 export * from './combinations';
 export {defineLoss, ExtraInput, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
 export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';

@@ -77,6 +77,11 @@ export interface LossSpec<O extends object> {
    * that is yPred's alone.
    */
   gradient(dLoss: tf.Tensor, saved: tf.Tensor[], options: O): tf.Tensor|tf.Tensor[];
+  /**
+   * The loss is one number per batch (it couples the samples, as semi-hard triplet mining does):
+   * `'none'` is an error, and `model.compile` receives the batch scalar.
+   */
+  batchScalar?: boolean;
   /** Register the loss by name for `model.compile` (default true). */
   register?: boolean;
 }
@@ -111,7 +116,13 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
     });
     const options = rest[extraSpecs.length] as Partial<typeof defaults>|undefined;
     const opts = resolveOptions(name, defaults, options);
-    const reduction = normalizeReduction(name, opts.reduction);
+    let reduction = normalizeReduction(name, opts.reduction);
+    if (spec.batchScalar) {
+      if (reduction === 'none') {
+        throw new Error(`${name}: the loss is one value per batch; reduction 'none' is not available (use 'mean' or 'sum')`);
+      }
+      if (reduction === 'perSample') reduction = 'mean';
+    }
     return tf.tidy(() => {
       let t = toTensor(name, 'yTrue', yTrue, spec.integerTargets ? undefined : 'float32');
       let p = toTensor(name, 'yPred', yPred, 'float32');

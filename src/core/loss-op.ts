@@ -14,6 +14,12 @@ export interface LossForward {
    * weighted or ignore-index loss (torch's weighted mean). A mean over zero weight is 0.
    */
   meanDenominator?: tf.Tensor;
+  /**
+   * Per-item factors of `'mean'` alone, broadcasting against the loss: `'mean'` is then
+   * Σ(loss·meanScale) / denominator. CTC's `'mean'` divides each sequence's loss by its target
+   * length this way while `'none'` and `'sum'` stay raw.
+   */
+  meanScale?: tf.Tensor;
 }
 
 /**
@@ -29,15 +35,15 @@ export interface LossKernel {
   gradient(dLoss: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[];
 }
 
-function reduceLoss(loss: tf.Tensor, reduction: InternalReduction, denominator?: tf.Tensor):
-    tf.Tensor {
+function reduceLoss(
+    loss: tf.Tensor, reduction: InternalReduction, denominator?: tf.Tensor, meanScale?: tf.Tensor): tf.Tensor {
   switch (reduction) {
     case 'none':
       return loss;
     case 'sum':
       return tf.sum(loss);
     case 'mean':
-      return tf.divNoNan(tf.sum(loss), denominator ?? tf.scalar(loss.size));
+      return tf.divNoNan(tf.sum(meanScale ? tf.mul(loss, meanScale) : loss), denominator ?? tf.scalar(loss.size));
     case 'perSample':
       return loss.rank <= 1 ? loss : tf.mean(tf.reshape(loss, [loss.shape[0], -1]), 1);
   }
@@ -45,8 +51,8 @@ function reduceLoss(loss: tf.Tensor, reduction: InternalReduction, denominator?:
 
 /** The upstream gradient of the reduced value, spread back over the unreduced loss. */
 function expandUpstream(
-    dy: tf.Tensor, lossShape: number[], reduction: InternalReduction,
-    denominator?: tf.Tensor): tf.Tensor {
+    dy: tf.Tensor, lossShape: number[], reduction: InternalReduction, denominator?: tf.Tensor,
+    meanScale?: tf.Tensor): tf.Tensor {
   const rank = lossShape.length;
   const size = tf.util.sizeFromShape(lossShape);
   switch (reduction) {
@@ -54,8 +60,10 @@ function expandUpstream(
       return dy;
     case 'sum':
       return tf.reshape(dy, new Array(rank).fill(1));
-    case 'mean':
-      return tf.reshape(tf.divNoNan(dy, denominator ?? tf.scalar(size)), new Array(rank).fill(1));
+    case 'mean': {
+      const perItem = tf.reshape(tf.divNoNan(dy, denominator ?? tf.scalar(size)), new Array(rank).fill(1));
+      return meanScale ? tf.mul(perItem, meanScale) : perItem;
+    }
     case 'perSample': {
       if (rank <= 1) return dy;
       const perSample = size / lossShape[0];
@@ -78,16 +86,18 @@ export function runLoss(kernel: LossKernel, inputs: tf.Tensor[], reduction: Inte
     const out = kernel.forward(tensors, (ts) => {
       kernelSaved = ts;
     });
-    const {loss, meanDenominator} = out instanceof tf.Tensor ? {loss: out, meanDenominator: undefined} : out;
+    const {loss, meanDenominator, meanScale}: LossForward = out instanceof tf.Tensor ? {loss: out} : out;
     const lossShape = loss.shape.slice();
-    const value = reduceLoss(loss, reduction, meanDenominator);
+    const value = reduceLoss(loss, reduction, meanDenominator, meanScale);
     const savedCount = kernelSaved.length;
-    save(meanDenominator ? [...kernelSaved, meanDenominator] : kernelSaved);
+    const reductionTensors = [meanDenominator, meanScale];
+    save([...kernelSaved, ...reductionTensors.filter((t): t is tf.Tensor => t !== undefined)]);
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const denominator = meanDenominator ? saved[savedCount] : undefined;
-        const dLoss = expandUpstream(dy, lossShape, reduction, denominator);
+        let k = savedCount;
+        const [denominator, scale] = reductionTensors.map((t) => (t ? saved[k++] : undefined));
+        const dLoss = expandUpstream(dy, lossShape, reduction, denominator, scale);
         return kernel.gradient(dLoss, saved.slice(0, savedCount));
       },
     };
