@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {sparseTargets} from '../core/class-targets';
 import {SaveFn} from '../core/loss-op';
 import {defineLoss} from '../core/define-loss';
 import {assertSameShape} from '../core/validate';
 
-import {checkPredictions, checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, sparseTargets, throughRenormalisation} from './common';
+import {checkPredictions, checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, throughRenormalisation} from './common';
 import {checkGamma, focalPower} from './focal-common';
 
 export interface CategoricalFocalCrossentropyOptions {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {sparseTargets} from '../core/class-targets';
 import {defineLoss} from '../core/define-loss';
 import {assertNoNaN, assertNumberOption} from '../core/validate';
 
-import {optionalClassWeights, sparseTargets} from './common';
+import {optionalClassWeights} from './common';
 
 export interface MultiClassHingeOptions {
   /** Δ, the margin the true class's score must win by. Default 1. */

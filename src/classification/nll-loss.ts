@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {sparseTargets} from '../core/class-targets';
 import {defineLoss} from '../core/define-loss';
 import {assertNoNaN} from '../core/validate';
 
-import {optionalClassWeights, sparseTargets} from './common';
+import {optionalClassWeights} from './common';
 
 export interface NllLossOptions {
   /** Per-class weights w `[C]`. Default none. */

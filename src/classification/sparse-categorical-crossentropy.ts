@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {sparseTargets} from '../core/class-targets';
 import {defineLoss} from '../core/define-loss';
 
-import {checkLabelSmoothing, checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient, sparseTargets} from './common';
+import {checkLabelSmoothing, checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 export interface SparseCategoricalCrossentropyOptions {
   /** yPred holds logits. Default false: probabilities (Keras). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ReductionOption} from '../core/define-loss';
 import {normalizeReduction} from '../core/reduction';
-import {ConfigurableLoss, isRegistered, LabelKind, registerBase, resolveLoss} from '../core/registry';
+import {ConfigurableLoss, isRegistered, LabelKind, labelKindOfFunction, registerBase, resolveLoss, setFunctionLabels} from '../core/registry';
 import {TensorLike} from '../core/validate';
 
 /** A loss in a combination: a registered name, or a loss function of this library (or defineLoss). */
@@ -40,7 +40,17 @@ function resolvePart(reference: LossReference, weight: number, options: object|u
     throw new Error(`combineLosses: part ${index} must be a loss name or a loss function`);
   }
   const name = (reference as {lossName?: string}).lossName ?? reference.name;
-  return {fn: reference as ConfigurableLoss, weight, options: options ?? {}, labels: 'other', label: name};
+  return {fn: reference as ConfigurableLoss, weight, options: options ?? {}, labels: labelKindOfFunction(reference), label: name};
+}
+
+/**
+ * How a combination reads its targets: the parts' common kind; parts that take class indices or
+ * one-hot rows follow the others (sparse CE + Dice reads class indices).
+ */
+function combinedLabelKind(parts: Part[]): LabelKind {
+  const kinds = new Set(parts.map((p) => p.labels));
+  if (kinds.size > 1) kinds.delete('indexOrOneHot');
+  return kinds.size === 1 ? [...kinds][0] : 'other';
 }
 
 /**
@@ -85,13 +95,13 @@ export function combineLosses(parts: WeightedLoss[]|Record<string, number>, {nam
   };
   Object.defineProperty(fn, 'name', {value: lossName});
   Object.defineProperty(fn, 'lossName', {value: lossName});
+  setFunctionLabels(fn, combinedLabelKind(resolved));
   if (name !== undefined) {
     if (isRegistered(name) && !combinationNames.has(name)) {
       throw new Error(`combineLosses: '${name}' is already the name of a loss or alias`);
     }
     combinationNames.add(name);
-    const kinds = new Set(resolved.map((p) => p.labels));
-    registerBase(name, fn as ConfigurableLoss, kinds.size === 1 ? resolved[0].labels : 'other');
+    registerBase(name, fn as ConfigurableLoss, combinedLabelKind(resolved));
   }
   return fn as CombinedLoss;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {describeCompileLoss, get, isRegistered, LabelKind, labelKindOf} from './registry';
+import {describeCompileLoss, get, isRegistered, LabelKind, labelKindOf, labelKindOfFunction} from './registry';
 
 // tfjs-layers resolves string losses in a private map and reads `'accuracy'` and sparse targets
 // by the identity of its own loss functions (see docs/TFJS-NOTES.md in this repo). This module
@@ -15,7 +15,9 @@ interface PatchedModel {
   loss: LossArg;
   metrics: MetricArg;
   outputNames: string[];
+  outputs: tf.SymbolicTensor[];
   feedLossFns: Function[];
+  feedOutputNames: string[];
 }
 
 const PATCHED = Symbol.for('tfjs-losses.compilePatched');
@@ -27,7 +29,7 @@ function resolveOne(loss: string|Function): {fn: string|Function; name?: string;
     return {fn: get(loss), name: loss, labels: labelKindOf(loss)};
   }
   const info = describeCompileLoss(loss);
-  if (!info) return {fn: loss, labels: 'other'};
+  if (!info) return {fn: loss, labels: labelKindOfFunction(loss)};
   const hasExtra = Object.keys(info.extraOptions).length > 0;
   return {fn: loss, name: hasExtra ? undefined : info.name, labels: info.labels};
 }
@@ -42,10 +44,18 @@ function namedMetric(name: string, fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
 
 const sparseAccuracy = namedMetric('acc', (t, p) => tf.metrics.sparseCategoricalAccuracy(t, p));
 const binaryAccuracy = namedMetric('acc', (t, p) => tf.metrics.binaryAccuracy(t, p));
+/** For losses that read class indices or one-hot rows: decided by the targets' shape. */
+const indexOrOneHotAccuracy = namedMetric('acc', (t, p) => {
+  const classes = p.shape[p.rank - 1];
+  if (classes === 1) return tf.metrics.binaryAccuracy(t, p);
+  if (t.rank === p.rank && t.shape[t.rank - 1] === classes) return tf.metrics.categoricalAccuracy(t, p);
+  return tf.metrics.sparseCategoricalAccuracy(t, p);
+});
 
 function accuracyFor(labels: LabelKind): Function|undefined {
   if (labels === 'sparse') return sparseAccuracy;
   if (labels === 'binary') return binaryAccuracy;
+  if (labels === 'indexOrOneHot') return indexOrOneHotAccuracy;
   return undefined;
 }
 
@@ -107,6 +117,50 @@ function findTfjsSparseCrossentropy(originalCompile: Function): Function {
   return tfjsSparseCrossentropy;
 }
 
+type Targets = tf.Tensor|tf.Tensor[]|{[name: string]: tf.Tensor};
+
+/** The targets given to `fit` / `evaluate` for output `i`, when given as tensors. */
+function targetOf(model: PatchedModel, targets: Targets, i: number): tf.Tensor|undefined {
+  const y = targets instanceof tf.Tensor ? (i === 0 ? targets : undefined) :
+      Array.isArray(targets) ? targets[i] :
+      targets != null && typeof targets === 'object' ? targets[model.feedOutputNames[i]] :
+      undefined;
+  return y instanceof tf.Tensor ? y : undefined;
+}
+
+function outputRank(model: PatchedModel, i: number): number {
+  return model.outputs[model.outputNames.indexOf(model.feedOutputNames[i])].shape.length;
+}
+
+/** Whether the targets for output `i` are class indices (no class axis, or a class axis of 1). */
+function holdsClassIndices(model: PatchedModel, targets: Targets, i: number): boolean {
+  const y = targetOf(model, targets, i);
+  if (!y) return false;
+  const shape = model.outputs[model.outputNames.indexOf(model.feedOutputNames[i])].shape;
+  if (y.rank === shape.length - 1) return true;
+  return y.rank === shape.length && y.shape[y.rank - 1] === 1 && shape[shape.length - 1] !== 1;
+}
+
+/**
+ * tfjs adds the class axis of 1 to sparse targets only when they are `[batch]`: label maps
+ * `[batch, H, W]` get it here. The new tensors are disposed by fit/evaluate with the rest of the
+ * standardized data (they are not the caller's).
+ */
+function withClassAxis(model: PatchedModel, targets: Targets, sparseSlots: boolean[]): Targets {
+  const expand = (y: tf.Tensor, i: number) =>
+      sparseSlots[i] && y.rank > 1 && y.rank === outputRank(model, i) - 1 ? tf.expandDims(y, -1) : y;
+  if (targets instanceof tf.Tensor) return expand(targets, 0);
+  if (Array.isArray(targets)) return targets.map(expand);
+  if (targets != null && typeof targets === 'object') {
+    const out: {[name: string]: tf.Tensor} = {...targets};
+    model.feedOutputNames.forEach((name, i) => {
+      if (out[name] instanceof tf.Tensor) out[name] = expand(out[name], i);
+    });
+    return out;
+  }
+  return targets;
+}
+
 /**
  * Makes `model.compile` understand this library's losses. Idempotent; called on import.
  */
@@ -157,14 +211,19 @@ export function installCompilePatch(): void {
   };
 
   proto.standardizeUserDataXY = function(this: PatchedModel, ...rest: unknown[]) {
-    const sparseSlots = this.feedLossFns.map((fn) => describeCompileLoss(fn)?.labels === 'sparse');
+    const targets = rest[1] as Targets;
+    const sparseSlots = this.feedLossFns.map((fn, i) => {
+      const labels = labelKindOfFunction(fn);
+      if (labels === 'sparse') return true;
+      return labels === 'indexOrOneHot' && holdsClassIndices(this, targets, i);
+    });
     if (!sparseSlots.some(Boolean)) return originalStandardize.apply(this, rest);
     // tfjs exempts targets from the class axis only for its own sparse cross-entropy, by identity.
     const stand = findTfjsSparseCrossentropy(originalCompile);
     const saved = this.feedLossFns.slice();
     this.feedLossFns = saved.map((fn, i) => (sparseSlots[i] ? stand : fn));
     try {
-      return originalStandardize.apply(this, rest);
+      return originalStandardize.call(this, rest[0], withClassAxis(this, targets, sparseSlots), ...rest.slice(2));
     } finally {
       this.feedLossFns = saved;
     }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
 import {normalizeReduction, ReductionLike} from './reduction';
-import {LabelKind, registerBase} from './registry';
+import {LabelKind, registerBase, setFunctionLabels} from './registry';
 import {assertNoNaN, assertSameShape, resolveOptions, TensorLike, toTensor, withBatchedChecks} from './validate';
 
 /** Options every loss takes on top of its own. */
@@ -161,6 +161,7 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
   };
   Object.defineProperty(fn, 'name', {value: name});
   Object.defineProperty(fn, 'lossName', {value: name});
+  setFunctionLabels(fn, spec.labels ?? 'other');
   if (spec.register !== false && extraSpecs.length === 0) {
     registerBase(name, fn as (a: tf.Tensor, b: tf.Tensor, o?: object) => tf.Tensor, spec.labels ?? 'other');
   }

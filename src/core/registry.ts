@@ -4,9 +4,10 @@ import {afterSaveLoad, closeMatches} from './names';
 
 /**
  * How a loss reads its targets, which decides what `metrics: ['accuracy']` means for it and
- * whether `model.fit` must accept targets without the class axis.
+ * whether `model.fit` must accept targets without the class axis. `'indexOrOneHot'` losses (the
+ * overlap losses) read either, told apart by the targets' shape at each call.
  */
-export type LabelKind = 'categorical'|'sparse'|'binary'|'other';
+export type LabelKind = 'categorical'|'sparse'|'indexOrOneHot'|'binary'|'other';
 
 /** A loss as `model.compile` calls it: one value per sample, shape `[batch]`. */
 export type CompileLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -39,6 +40,8 @@ const aliases = new Map<string, AliasEntry>();
 const savedForms = new Map<string, string>();
 const compileInfo = new WeakMap<CompileLoss, CompileLossInfo>();
 const defaultCompileFns = new Map<string, CompileLoss>();
+/** How loss functions handed to compile directly (not through `get`) read their targets. */
+const functionLabels = new WeakMap<Function, LabelKind>();
 
 function allNames(): string[] {
   return [...bases.keys(), ...aliases.keys()];
@@ -200,6 +203,20 @@ export function get(name: string, options?: object): CompileLoss {
 /** What the registry knows of a function `get` returned, or undefined for any other function. */
 export function describeCompileLoss(fn: unknown): CompileLossInfo|undefined {
   return typeof fn === 'function' ? compileInfo.get(fn as CompileLoss) : undefined;
+}
+
+/** Records how a loss function reads its targets, for when it is given to compile as it is. */
+export function setFunctionLabels(fn: Function, labels: LabelKind): void {
+  functionLabels.set(fn, labels);
+}
+
+/**
+ * How a loss function given to compile reads its targets: from `get`, or any function of this
+ * library (`losses.diceLoss`, a `combineLosses` result); `'other'` for anything else.
+ */
+export function labelKindOfFunction(fn: unknown): LabelKind {
+  if (typeof fn !== 'function') return 'other';
+  return compileInfo.get(fn as CompileLoss)?.labels ?? functionLabels.get(fn) ?? 'other';
 }
 
 /** The label kind of a registered name (for `'accuracy'` and sparse targets). */

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
-import {assertInRange, assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
+import {assertMinRank, assertNoNaN} from '../core/validate';
+
+import {readTargets} from './overlap-loss';
+
+export interface LovaszSoftmaxOptions {
+  /** With class-index targets: pixels with this label leave the loss (Berman's `ignore`). Default none. */
+  ignoreIndex?: number;
+}
 
 /**
  * x[b, idx[b, i]] for `[B, P]` tensors. Flattened with row offsets rather than `gather`'s
@@ -31,29 +38,30 @@ function lovaszWeights(sortedTargets: tf.Tensor, difference: boolean): tf.Tensor
 
 /**
  * Lovász-softmax loss (Berman et al. 2018), kornia's `lovasz_softmax_loss` channels-last: yTrue
- * one-hot `[B, ...spatial, C]`, yPred logits `[B, ...spatial, C]`. Per sample and class, the pixel
+ * one-hot `[B, ...spatial, C]` or a label map `[B, ...spatial]`, yPred logits `[B, ...spatial, C]`. Per sample and class, the pixel
  * errors |softmax(z)_c − g_c| are sorted in decreasing order and weighted by the Lovász extension's
  * gradient of the Jaccard loss; `'none'` is the mean over classes `[B]`. The gradient routes each
  * sorted weight back to its pixel (the loss is piecewise linear in the errors) and through the
- * softmax.
+ * softmax. Pixels labelled `ignoreIndex` (label maps only) have zero target and zero probability:
+ * zero error, sorted last, so they change neither the sum nor the other pixels' weights — the
+ * same as removing them, as Berman's reference does.
  */
-export const lovaszSoftmaxLoss = defineLoss<Record<never, never>>({
+export const lovaszSoftmaxLoss = defineLoss<LovaszSoftmaxOptions>({
   name: 'lovaszSoftmaxLoss',
-  defaults: {},
-  labels: 'categorical',
-  prepare(yTrue, yPred) {
+  defaults: {ignoreIndex: undefined},
+  labels: 'indexOrOneHot',
+  prepare(yTrue, yPred, o) {
     const name = 'lovaszSoftmaxLoss';
-    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
     assertMinRank(name, 'yPred', yPred, 2);
-    assertInRange(name, 'yTrue', yTrue, 0, 1);
+    const {targets, counted} = readTargets(name, yTrue, yPred, o.ignoreIndex);
     assertNoNaN(name, 'yPred', yPred);
-    return {yTrue, yPred};
+    return {yTrue: targets, yPred, extras: counted ? [counted] : []};
   },
-  forward(yTrue, logits, _o, save) {
+  forward(yTrue, logits, _o, save, [counted]) {
     const b = logits.shape[0];
     const c = logits.shape[logits.rank - 1];
     const p = tf.softmax(logits);
-    const probs = tf.reshape(p, [b, -1, c]);
+    const probs = tf.reshape(counted ? tf.mul(p, counted) : p, [b, -1, c]);
     const targets = tf.reshape(yTrue, [b, -1, c]);
     const pixels = probs.shape[1] as number;
     const perClass: tf.Tensor[] = [];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {isClassIndexTarget, sparseTargets} from '../core/class-targets';
 import {defineLoss, LossFunction} from '../core/define-loss';
 import {assertInRange, assertMinRank, assertNoNaN, assertNumberOption, assertSameShape, classWeightTensor} from '../core/validate';
 
@@ -7,6 +8,10 @@ import {assertInRange, assertMinRank, assertNoNaN, assertNumberOption, assertSam
 // sums over every spatial position of the target g and the probabilities p give a score
 // f_bc = 1 − N_bc / D_bc; 'none' is the mean over classes, [B]. With N and D saved, the gradient
 // is −(∂N·D − N·∂D)/D² per position, then back through the softmax or sigmoid.
+//
+// Targets are one-hot (or soft) rows, or a label map of class indices (as pixel-wise sparse
+// cross-entropy reads them). With a label map, `ignoreIndex` removes pixels from every sum — the
+// target's and the prediction's — so the losses compose with sparse CE's ignoreIndex.
 
 /** Options every overlap loss takes. */
 export interface OverlapOptions {
@@ -20,6 +25,8 @@ export interface OverlapOptions {
   includeBackground: boolean;
   /** Per-class weights multiplying each class's score (after dropping the background). Default none. */
   classWeights?: number[]|tf.Tensor;
+  /** With class-index targets: pixels with this label leave every sum. Default none. */
+  ignoreIndex?: number;
 }
 
 export interface DiceOptions extends OverlapOptions {
@@ -42,7 +49,7 @@ export interface FocalTverskyOptions extends TverskyOptions {
 type Kind = 'dice'|'jaccard'|'tversky'|'focalTversky';
 
 const OVERLAP_DEFAULTS: OverlapOptions =
-    {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined};
+    {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined, ignoreIndex: undefined};
 
 function activation(o: OverlapOptions, numClasses: number): 'softmax'|'sigmoid'|'none' {
   if (!o.fromLogits) return 'none';
@@ -60,13 +67,49 @@ function perSampleClasses(t: tf.Tensor, drop: boolean): tf.Tensor {
   return tf.reshape(kept, [t.shape[0], -1, kept.shape[kept.rank - 1]]);
 }
 
+/**
+ * The targets as `[B, ...spatial, C]` rows: one-hot (or soft) targets as given, a label map one-hot
+ * encoded (for C = 1, a 0/1 mask with or without its channel axis); `counted` is
+ * `[B, ...spatial, 1]`, 0 at pixels labelled `ignoreIndex`, when that option is set.
+ */
+export function readTargets(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, ignoreIndex: number|undefined):
+    {targets: tf.Tensor; counted?: tf.Tensor} {
+  if (ignoreIndex !== undefined) assertNumberOption(name, 'ignoreIndex', ignoreIndex);
+  const binary = yPred.shape[yPred.rank - 1] === 1;
+  if (binary && yTrue.rank === yPred.rank - 1 || !binary && isClassIndexTarget(yTrue, yPred)) {
+    if (!binary) {
+      const {oneHot, valid} = sparseTargets(name, yTrue, yPred, ignoreIndex);
+      return {targets: oneHot, counted: valid ? tf.expandDims(valid, -1) : undefined};
+    }
+    yTrue = tf.expandDims(yTrue, -1);
+  } else if (ignoreIndex !== undefined && !binary) {
+    throw new Error(
+        `${name}: option 'ignoreIndex' needs class-index targets of shape [${yPred.shape.slice(0, -1).join(',')}], ` +
+        `got yTrue [${yTrue.shape.join(',')}] (one row per pixel)`);
+  }
+  assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+  if (ignoreIndex === undefined) {
+    assertInRange(name, 'yTrue', yTrue, 0, 1);
+    return {targets: yTrue};
+  }
+  const counted = tf.cast(tf.notEqual(yTrue, ignoreIndex), 'float32');
+  const targets = tf.where(tf.equal(counted, 1), yTrue, tf.zerosLike(yTrue));
+  assertInRange(name, 'yTrue', targets, 0, 1);
+  return {targets, counted};
+}
+
+function readExtras(o: OverlapOptions, extras: tf.Tensor[]): {w?: tf.Tensor; counted?: tf.Tensor} {
+  const w = o.classWeights !== undefined ? extras[0] : undefined;
+  const counted = o.ignoreIndex !== undefined ? extras[extras.length - 1] : undefined;
+  return {w, counted};
+}
+
 function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, defaults: O): LossFunction<O> {
   return defineLoss<O>({
     name,
     defaults,
-    labels: 'categorical',
+    labels: 'indexOrOneHot',
     prepare(yTrue, yPred, o) {
-      assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
       assertMinRank(name, 'yPred', yPred, 2);
       assertNumberOption(name, 'smooth', o.smooth, 0);
       const c = yPred.shape[yPred.rank - 1];
@@ -76,20 +119,21 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
         assertNumberOption(name, 'beta', t.beta, 0);
         if (kind === 'focalTversky') assertNumberOption(name, 'gamma', t.gamma, Number.MIN_VALUE);
       }
-      assertInRange(name, 'yTrue', yTrue, 0, 1);
+      const {targets, counted} = readTargets(name, yTrue, yPred, o.ignoreIndex);
       if (o.fromLogits) assertNoNaN(name, 'yPred', yPred);
       else assertInRange(name, 'yPred', yPred, 0, 1);
       const kept = dropsBackground(o, c) ? c - 1 : c;
       const w = o.classWeights === undefined ? undefined : classWeightTensor(name, 'classWeights', o.classWeights, kept);
-      return {yTrue, yPred, extras: w ? [w] : []};
+      return {yTrue: targets, yPred, extras: [...(w ? [w] : []), ...(counted ? [counted] : [])]};
     },
-    forward(yTrue, yPred, o, save, [w]) {
+    forward(yTrue, yPred, o, save, extras) {
+      const {w, counted} = readExtras(o, extras);
       const c = yPred.shape[yPred.rank - 1];
       const act = activation(o, c);
       const p = act === 'softmax' ? tf.softmax(yPred) : act === 'sigmoid' ? tf.sigmoid(yPred) : yPred;
       const drop = dropsBackground(o, c);
       const g = perSampleClasses(yTrue, drop);
-      const pk = perSampleClasses(p, drop);
+      const pk = perSampleClasses(counted ? tf.mul(p, counted) : p, drop);
       const tversky = kind === 'tversky' || kind === 'focalTversky';
       const squared = !tversky && (o as unknown as DiceOptions).squared;
       const inter = tf.sum(tf.mul(g, pk), 1, true);
@@ -110,10 +154,11 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       const base = tf.sub(1, tf.div(numerator, denominator));  // [B, 1, Ck]
       let score = kind === 'focalTversky' ? tf.pow(tf.relu(base), (o as unknown as FocalTverskyOptions).gamma) : base;
       if (w) score = tf.mul(score, w);
-      save(w ? [p, g, pk, numerator, denominator, base, w] : [p, g, pk, numerator, denominator, base]);
+      save([p, g, pk, numerator, denominator, base, ...extras]);
       return tf.mean(tf.reshape(score, [score.shape[0], -1]), 1);
     },
-    gradient(dLoss, [p, g, pk, numerator, denominator, base, weights], o) {
+    gradient(dLoss, [p, g, pk, numerator, denominator, base, ...extras], o) {
+      const {w: weights, counted} = readExtras(o, extras);
       const c = p.shape[p.rank - 1] as number;
       const kept = pk.shape[2] as number;
       const tversky = kind === 'tversky' || kind === 'focalTversky';
@@ -142,6 +187,7 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       const dpk = tf.mul(perClass, tf.neg(tf.div(tf.sub(tf.mul(dN, denominator), tf.mul(numerator, dD)), tf.square(denominator))));
       let dp = tf.reshape(dpk, [...(p.shape as number[]).slice(0, -1), kept]);
       if (kept !== c) dp = tf.pad(dp, [...new Array(p.rank - 1).fill([0, 0]), [1, 0]]);
+      if (counted) dp = tf.mul(dp, counted);
       const act = activation(o, c);
       if (act === 'softmax') return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(p, dp), -1, true)));
       if (act === 'sigmoid') return tf.mul(dp, tf.mul(p, tf.sub(1, p)));
@@ -151,7 +197,8 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
 }
 
 /**
- * Dice loss (MONAI `DiceLoss`), channels-last `[B, ...spatial, C]`, yTrue one-hot:
+ * Dice loss (MONAI `DiceLoss`), channels-last `[B, ...spatial, C]`, yTrue one-hot `[B, ...spatial, C]`
+ * or a label map of class indices `[B, ...spatial]` (then `ignoreIndex` drops pixels):
  * f_bc = 1 − (2·Σ g·p + s)/(Σ g + Σ p + s) (squares in the denominator with `squared`), 'none' the
  * mean over classes `[B]`. An empty class predicted empty scores 0; predicted confidently where
  * the target is empty, ≈ 1.
