@@ -100,6 +100,16 @@ function schedule(check: ValueCheck): void {
 }
 
 /**
+ * A loss's own value check (when value checks are on): `statistics` computes scalars on the
+ * device, `verify` throws on bad values. Inside a loss's `prepare` it joins the call's single
+ * device read.
+ */
+export function checkValues(statistics: () => tf.Tensor[], verify: (values: number[]) => void): void {
+  if (!valueChecksEnabled) return;
+  schedule({statistics, verify});
+}
+
+/**
  * Runs `fn` with its value checks deferred and then read back together, in one synchronisation
  * with the device instead of one per check. The checks run before `fn`'s result is used.
  */
