@@ -3,9 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import {defineLoss} from '../core/define-loss';
 import {assertNoNaN, assertSameShape, checkValues} from '../core/validate';
 
-/** x / y where y > 0, else 0: the direction of a vanishing vector is taken as no direction. */
+/**
+ * x / y where y > 0, else 0 (y ≥ 0): the direction of a vanishing vector is taken as no direction.
+ * Not `tf.divNoNan`, whose broadcasting `equal` costs milliseconds on tfjs-backend-wasm.
+ */
 function safeDiv(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return tf.divNoNan(x, y);
+  const positive = tf.greater(y, 0);
+  return tf.mul(tf.div(x, tf.where(positive, y, tf.onesLike(y))), tf.cast(positive, 'float32'));
 }
 
 /**
