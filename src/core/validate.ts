@@ -229,6 +229,32 @@ export function assertClassIndices(
 }
 
 /**
+ * Checks that labels take only the two given values, naming the first offending value and where
+ * it is. y ∈ {u, v} ⇔ |y − (u + v)/2| is |u − v|/2 everywhere, which the minimum and maximum of
+ * that one tensor prove.
+ */
+export function assertLabelValues(
+    lossName: string, argName: string, labels: tf.Tensor, allowed: [number, number], meaning = ''): void {
+  if (!valueChecksEnabled || labels.size === 0) return;
+  const [u, v] = allowed;
+  schedule({
+    statistics: () => {
+      const offset = tf.abs(tf.sub(labels, (u + v) / 2));
+      return [tf.sum(labels), tf.min(offset), tf.max(offset)];
+    },
+    verify: ([sum, lo, hi]) => {
+      const half = Math.abs(u - v) / 2;
+      if (Number.isFinite(sum) && lo === half && hi === half) return;
+      const data = labels.dataSync();
+      const at = data.findIndex((x) => x !== u && x !== v);
+      throw new Error(
+          `${lossName}: '${argName}' must hold labels in {${u}, ${v}}${meaning}, found ` +
+          `${data[at]} at flat index ${at}`);
+    },
+  });
+}
+
+/**
  * Checks ±1 labels: every value in {−1, 1}, or every value in {0, 1}.
  */
 export function assertSignLabels(lossName: string, argName: string, labels: tf.Tensor): void {

@@ -5,3 +5,4 @@ export * from './margin-ranking-loss';
 export * from './pairwise-ranking-loss';
 export * from './info-nce-loss';
 export * from './batch-triplet-loss';
+export {pairwiseDistance, type PairwiseDistanceOptions} from './pairwise-distance';

@@ -27,6 +27,13 @@ export interface OverlapOptions {
   classWeights?: number[]|tf.Tensor;
   /** With class-index targets: pixels with this label leave every sum. Default none. */
   ignoreIndex?: number;
+  /**
+   * Sum over the batch as well as the pixels before dividing (MONAI's `batch=True`): one score
+   * per class for the whole batch, so a class absent from one image is not a separate all-or-
+   * nothing term. Every sample then carries the batch's loss: 'none' repeats it B times, 'mean' is
+   * it, 'sum' is B times it. Default false.
+   */
+  batch: boolean;
 }
 
 export interface DiceOptions extends OverlapOptions {
@@ -49,7 +56,7 @@ export interface FocalTverskyOptions extends TverskyOptions {
 type Kind = 'dice'|'jaccard'|'tversky'|'focalTversky';
 
 const OVERLAP_DEFAULTS: OverlapOptions =
-    {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined, ignoreIndex: undefined};
+    {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined, ignoreIndex: undefined, batch: false};
 
 function activation(o: OverlapOptions, numClasses: number): 'softmax'|'sigmoid'|'none' {
   if (!o.fromLogits) return 'none';
@@ -60,11 +67,14 @@ function dropsBackground(o: OverlapOptions, numClasses: number): boolean {
   return !o.includeBackground && numClasses > 1;
 }
 
-/** [B, ...spatial, C] → [B, S, C] without the background channel when it is dropped. */
-function perSampleClasses(t: tf.Tensor, drop: boolean): tf.Tensor {
+/**
+ * [B, ...spatial, C] → [B, S, C] ([1, B·S, C] with `batch`), without the background channel when
+ * it is dropped.
+ */
+function perSampleClasses(t: tf.Tensor, drop: boolean, batch: boolean): tf.Tensor {
   const c = t.shape[t.rank - 1];
   const kept = drop ? tf.slice(t, new Array(t.rank).fill(0).map((_, i) => (i === t.rank - 1 ? 1 : 0)), t.shape.map((d, i) => (i === t.rank - 1 ? c - 1 : d))) : t;
-  return tf.reshape(kept, [t.shape[0], -1, kept.shape[kept.rank - 1]]);
+  return tf.reshape(kept, [batch ? 1 : t.shape[0], -1, kept.shape[kept.rank - 1]]);
 }
 
 /**
@@ -132,8 +142,8 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       const act = activation(o, c);
       const p = act === 'softmax' ? tf.softmax(yPred) : act === 'sigmoid' ? tf.sigmoid(yPred) : yPred;
       const drop = dropsBackground(o, c);
-      const g = perSampleClasses(yTrue, drop);
-      const pk = perSampleClasses(counted ? tf.mul(p, counted) : p, drop);
+      const g = perSampleClasses(yTrue, drop, o.batch);
+      const pk = perSampleClasses(counted ? tf.mul(p, counted) : p, drop, o.batch);
       const tversky = kind === 'tversky' || kind === 'focalTversky';
       const squared = !tversky && (o as unknown as DiceOptions).squared;
       const inter = tf.sum(tf.mul(g, pk), 1, true);
@@ -155,7 +165,8 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       let score = kind === 'focalTversky' ? tf.pow(tf.relu(base), (o as unknown as FocalTverskyOptions).gamma) : base;
       if (w) score = tf.mul(score, w);
       save([p, g, pk, numerator, denominator, base, ...extras]);
-      return tf.mean(tf.reshape(score, [score.shape[0], -1]), 1);
+      const perSample = tf.mean(tf.reshape(score, [score.shape[0], -1]), 1);
+      return o.batch ? tf.broadcastTo(perSample, [yPred.shape[0]]) : perSample;
     },
     gradient(dLoss, [p, g, pk, numerator, denominator, base, ...extras], o) {
       const {w: weights, counted} = readExtras(o, extras);
@@ -177,7 +188,9 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
         dD = kind === 'dice' ? dP : tf.mul(tf.sub(dP, g), 2);
       }
       // ∂f/∂p = −(∂N·D − N·∂D)/D², scaled by the upstream gradient of the class mean (and weights).
-      let perClass = tf.div(tf.reshape(dLoss, [-1, 1, 1]), kept);
+      // With `batch`, the B copies of the one score each pass their upstream gradient back to it.
+      const upstream = o.batch ? tf.sum(tf.broadcastTo(dLoss, [p.shape[0]])) : dLoss;
+      let perClass = tf.div(tf.reshape(upstream, [-1, 1, 1]), kept);
       if (weights) perClass = tf.mul(perClass, weights);
       if (kind === 'focalTversky') {
         // ∂(f^γ) = γ·f^(γ−1)·∂f; f is floored where a perfect score would make γ < 1 infinite.
