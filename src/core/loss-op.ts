@@ -41,8 +41,10 @@ function reduceLoss(
     case 'none':
       return loss;
     case 'sum':
-      return tf.sum(loss);
+      // tfjs-backend-wasm 4.22 sums an empty tensor to uninitialised memory.
+      return loss.size === 0 ? tf.scalar(0) : tf.sum(loss);
     case 'mean':
+      if (loss.size === 0) return tf.scalar(0);
       return tf.divNoNan(tf.sum(meanScale ? tf.mul(loss, meanScale) : loss), denominator ?? tf.scalar(loss.size));
     case 'perSample':
       return loss.rank <= 1 ? loss : tf.mean(tf.reshape(loss, [loss.shape[0], -1]), 1);

@@ -1,1 +1,2 @@
-export * from './ctc-loss';
+export {ctcLoss, CtcLossOptions} from './ctc-loss';
+export {ctcGreedyDecode, CtcGreedyDecodeOptions} from './ctc-greedy-decode';
