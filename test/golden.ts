@@ -1,10 +1,11 @@
 // Runs the golden cases of one fixture file (written by a script under test/fixtures/, from
 // PyTorch in float64): 'none', 'mean', 'sum' and the gradient of 'mean' for each input listed.
+// A case whose expected 'none' is null is a batch-scalar loss: 'none' must throw instead.
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../src';
 
-import {expectClose, FixtureCase, fixtureTensor, loadFixtures} from './helpers';
+import {expectClose, FixtureCase, FixtureTensor, fixtureTensor, loadFixtures} from './helpers';
 
 type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
 
@@ -41,9 +42,15 @@ export function describeGoldenCases(file: string, lossNames: string[], tolerance
       it('none, mean and sum', () => {
         tf.tidy(() => {
           const args = tensors();
-          const none = call(args, 'none');
-          expect(none.shape).toEqual(c.expected.none.shape);
-          expectClose(none, c.expected.none.data, {...tolerance, what: 'none'});
+          const expectedNone = c.expected.none as FixtureTensor|null;
+          if (expectedNone === null) {
+            // A batch-scalar loss (semi-hard mining) has no per-item values: 'none' must throw.
+            expect(() => call(args, 'none')).toThrow(`${c.loss}: the loss is one value per batch; reduction 'none'`);
+          } else {
+            const none = call(args, 'none');
+            expect(none.shape).toEqual(expectedNone.shape);
+            expectClose(none, expectedNone.data, {...tolerance, what: 'none'});
+          }
           expectClose(call(args, 'mean'), c.expected.mean, {...tolerance, what: 'mean'});
           expectClose(call(args, 'sum'), c.expected.sum, {...tolerance, what: 'sum'});
         });

@@ -109,7 +109,7 @@ export function register(alias: string, name: string, options: object = {}): voi
   const probe = bases.get(entry.base)!;
   tf.tidy(() => {
     try {
-      probe.fn(tf.zeros([1, 2]), tf.fill([1, 2], 0.5), {...entry.options, reduction: 'none'});
+      probe.fn(tf.zeros([1, 2]), tf.fill([1, 2], 0.5), {...entry.options, reduction: 'mean'});
     } catch (e) {
       const message = (e as Error).message;
       if (/unknown option|option '/.test(message)) throw e;
@@ -187,7 +187,7 @@ export function get(name: string, options?: object): CompileLoss {
     // Fail on a bad option now, not at the first training step.
     tf.tidy(() => {
       try {
-        base.fn(tf.zeros([1, 2]), tf.fill([1, 2], 0.5), {...merged, reduction: 'none'});
+        base.fn(tf.zeros([1, 2]), tf.fill([1, 2], 0.5), {...merged, reduction: 'mean'});
       } catch (e) {
         if (/unknown option|option '/.test((e as Error).message)) throw e;
       }
