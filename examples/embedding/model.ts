@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+
+import {IMAGE_SHAPE} from '../mnist/data';
+
+/**
+ * Scales each row to unit Euclidean length: x / √max(‖x‖², 1e-12) (the `max` keeps the gradient
+ * finite for an all-zero row). Registered for serialisation, so a saved model loads.
+ */
+export class L2Normalize extends tf.layers.Layer {
+  static readonly className = 'L2Normalize';
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-12)));
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+}
+tf.serialization.registerClass(L2Normalize);
+
+export interface EmbeddingModelOptions {
+  /** Seeds every weight initialiser. */
+  seed: number;
+  /** Width of the embedding (the last layer). */
+  embeddingSize?: number;
+  /** End in {@link L2Normalize} (unit-length embeddings); `false` leaves the last dense layer linear. */
+  normalize?: boolean;
+  filters?: [number, number];
+  denseUnits?: number;
+}
+
+/**
+ * The MNIST example's trunk (two 3×3 conv blocks, a dense layer) with a linear embedding head
+ * instead of the softmax, optionally L2-normalised. No dropout: runs are reproducible.
+ */
+export function buildEmbeddingModel(options: EmbeddingModelOptions): tf.Sequential {
+  const [f1, f2] = options.filters ?? [16, 32];
+  let seed = options.seed;
+  const he = () => tf.initializers.heNormal({seed: seed++});
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({
+    inputShape: IMAGE_SHAPE, filters: f1, kernelSize: 3, activation: 'relu', kernelInitializer: he(),
+  }));
+  model.add(tf.layers.maxPooling2d({poolSize: 2}));
+  model.add(tf.layers.conv2d({filters: f2, kernelSize: 3, activation: 'relu', kernelInitializer: he()}));
+  model.add(tf.layers.maxPooling2d({poolSize: 2}));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({units: options.denseUnits ?? 128, activation: 'relu', kernelInitializer: he()}));
+  model.add(tf.layers.dense({
+    units: options.embeddingSize ?? 32, kernelInitializer: tf.initializers.glorotUniform({seed: seed++}),
+  }));
+  if (options.normalize ?? true) model.add(new L2Normalize());
+  return model;
+}
