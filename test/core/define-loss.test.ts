@@ -110,18 +110,19 @@ describe('defineLoss: reductions a loss shapes itself', () => {
   });
   // Loss values here are p², but the gradient returns dLoss itself (broadcast to the batch) so
   // the test reads what the core hands down for each reduction.
-  const scales = tf.tensor1d([1, 2, 4]);
-  const preds = tf.tensor1d([1, 2, 3]);
+  // Made in the tests: the wasm backend is ready only once the setup's beforeAll has run.
+  const scales = () => tf.tensor1d([1, 2, 4]);
+  const preds = () => tf.tensor1d([1, 2, 3]);
 
-  it("'mean' averages loss·meanScale, 'none' and 'sum' ignore it, and the gradient follows", () => {
-    expectClose(scaledMean(scales, preds, {reduction: 'mean'}), (1 + 4 / 2 + 9 / 4) / 3);
-    expectClose(scaledMean(scales, preds, {reduction: 'sum'}), 14);
-    expectClose(scaledMean(scales, preds, {reduction: 'none'}), [1, 4, 9]);
-    const dMean = tf.grad((p: tf.Tensor) => scaledMean(scales, p, {reduction: 'mean'}))(preds);
+  it("'mean' averages loss·meanScale, 'none' and 'sum' ignore it, and the gradient follows", () => tf.tidy(() => {
+    expectClose(scaledMean(scales(), preds(), {reduction: 'mean'}), (1 + 4 / 2 + 9 / 4) / 3);
+    expectClose(scaledMean(scales(), preds(), {reduction: 'sum'}), 14);
+    expectClose(scaledMean(scales(), preds(), {reduction: 'none'}), [1, 4, 9]);
+    const dMean = tf.grad((p: tf.Tensor) => scaledMean(scales(), p, {reduction: 'mean'}))(preds());
     expectClose(dMean, [1 / 3, 1 / 6, 1 / 12]);
-    const dSum = tf.grad((p: tf.Tensor) => scaledMean(scales, p, {reduction: 'sum'}))(preds);
+    const dSum = tf.grad((p: tf.Tensor) => scaledMean(scales(), p, {reduction: 'sum'}))(preds());
     expectClose(dSum, [1, 1, 1]);
-  });
+  }));
 
   const batchTotal = losses.defineLoss<object>({
     name: 'batchTotalForTest',
@@ -134,10 +135,10 @@ describe('defineLoss: reductions a loss shapes itself', () => {
     gradient: (dLoss, _saved) => tf.mul(dLoss, tf.ones([3])),
   });
 
-  it("a batch-scalar loss refuses 'none' with its name and gives compile one number per batch", () => {
-    expect(() => batchTotal(preds, preds, {reduction: 'none'})).toThrow(
+  it("a batch-scalar loss refuses 'none' with its name and gives compile one number per batch", () => tf.tidy(() => {
+    expect(() => batchTotal(preds(), preds(), {reduction: 'none'})).toThrow(
         "batchTotalForTest: the loss is one value per batch; reduction 'none' is not available");
-    expectClose(losses.get('batchTotalForTest')(preds, preds), 6);
-    expect(losses.get('batchTotalForTest')(preds, preds).shape).toEqual([]);
-  });
+    expectClose(losses.get('batchTotalForTest')(preds(), preds()), 6);
+    expect(losses.get('batchTotalForTest')(preds(), preds()).shape).toEqual([]);
+  }));
 });
