@@ -18,7 +18,7 @@ export * from './combinations';
 export {defineLoss, ExtraInput, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
 export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';
 export {Reduction, ReductionLike} from './core/reduction';
-export {CompileLoss, describeCompileLoss, get, isRegistered, LabelKind, register, registeredNames, unregister} from './core/registry';
+export {CompileLoss, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, register, registeredNames, unregister} from './core/registry';
 export {setValueChecks, TensorLike} from './core/validate';
 export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 

@@ -16,6 +16,8 @@ export interface LossFunction<O extends object> {
   (yTrue: TensorLike, yPred: TensorLike, options?: Partial<O>&ReductionOption): tf.Tensor;
   /** The name it is registered under. */
   readonly lossName: string;
+  /** Every option with its default (reduction aside). */
+  readonly defaults: Readonly<O>;
 }
 
 /** The prepared inputs of a loss: validated, converted, reshaped. */
@@ -161,6 +163,7 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
   };
   Object.defineProperty(fn, 'name', {value: name});
   Object.defineProperty(fn, 'lossName', {value: name});
+  Object.defineProperty(fn, 'defaults', {value: Object.freeze({...spec.defaults})});
   setFunctionLabels(fn, spec.labels ?? 'other');
   if (spec.register !== false && extraSpecs.length === 0) {
     registerBase(name, fn as (a: tf.Tensor, b: tf.Tensor, o?: object) => tf.Tensor, spec.labels ?? 'other');

@@ -205,6 +205,21 @@ export function describeCompileLoss(fn: unknown): CompileLossInfo|undefined {
   return typeof fn === 'function' ? compileInfo.get(fn as CompileLoss) : undefined;
 }
 
+/**
+ * What a registered name stands for: its base loss, how it reads its targets, and every option
+ * with the value the name gives it (the loss's defaults, then an alias's options) — what a form
+ * or a CLI needs to offer the options.
+ *
+ * ```js
+ * losses.describeLoss('binaryFocalCrossentropy').options;  // {gamma: 2, alpha: 0.25, fromLogits: false, ...}
+ * ```
+ */
+export function describeLoss(name: string): {name: string; base: string; labels: LabelKind; options: Record<string, unknown>} {
+  const entry = resolveEntry(name);
+  const fn = bases.get(entry.base)!.fn as {defaults?: object};
+  return {name: entry.key, base: entry.base, labels: entry.labels, options: {...(fn.defaults ?? {}), ...entry.options}};
+}
+
 /** Records how a loss function reads its targets, for when it is given to compile as it is. */
 export function setFunctionLabels(fn: Function, labels: LabelKind): void {
   functionLabels.set(fn, labels);

@@ -215,3 +215,19 @@ describe('model.compile with this library\'s losses', () => {
     model.dispose();
   });
 });
+
+describe('describeLoss', () => {
+  it('gives a name\'s base loss, label kind and options: the defaults, then an alias\'s own', () => {
+    const focal = losses.describeLoss('binaryFocalCrossentropy');
+    expect(focal.base).toBe('binaryFocalCrossentropy');
+    expect(focal.labels).toBe('binary');
+    expect(focal.options).toMatchObject({gamma: 2, fromLogits: false});
+    losses.register('focalG3ForDescribe', 'binaryFocalCrossentropy', {gamma: 3});
+    const alias = losses.describeLoss('focalG3ForDescribe');
+    expect(alias).toMatchObject({name: 'focalG3ForDescribe', base: 'binaryFocalCrossentropy', labels: 'binary'});
+    expect(alias.options).toMatchObject({gamma: 3, fromLogits: false});
+    expect(losses.describeLoss('diceLoss').labels).toBe('indexOrOneHot');
+    expect(() => losses.describeLoss('diceLos')).toThrow(/Unknown loss 'diceLos'. Did you mean: diceLoss/);
+    losses.unregister('focalG3ForDescribe');
+  });
+});
