@@ -47,10 +47,13 @@ export function sparseTargets(
 
 /**
  * A float32 one-hot. tfjs-backend-wasm 4.22's OneHot ignores the dtype argument and writes int32
- * bits into a float32 tensor (values like 1.4e-45), so the int32 one-hot is cast instead.
+ * bits into a float32 tensor (values like 1.4e-45), so the int32 one-hot is cast instead; and
+ * tfjs-backend-webgpu 4.22's cast from int32 only relabels the buffer, which a later reduction
+ * over a non-last axis (its transpose shader fails to compile on current Chromium, tfjs#8638)
+ * reads as garbage — the multiplication by 1 makes a real float32 buffer on every backend.
  */
 export function floatOneHot(indices: tf.Tensor, numClasses: number): tf.Tensor {
-  return tf.cast(tf.oneHot(indices as tf.Tensor1D, numClasses), 'float32');
+  return tf.mul(tf.cast(tf.oneHot(indices as tf.Tensor1D, numClasses), 'float32'), 1);
 }
 
 /**

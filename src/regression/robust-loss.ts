@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {expm1, log1p} from '../core/precise-math';
 import {assertNumberOption} from '../core/validate';
 
 import {defineResidualLoss} from './residual-loss';
@@ -14,11 +15,11 @@ import {defineResidualLoss} from './residual-loss';
 function robustValue(x: tf.Tensor, alpha: number): tf.Tensor {
   const x2 = tf.square(x);
   if (alpha === 2) return tf.mul(x2, 0.5);
-  if (alpha === 0) return tf.log1p(tf.mul(x2, 0.5));
-  if (alpha === -Infinity) return tf.neg(tf.expm1(tf.mul(x2, -0.5)));
-  if (alpha === Infinity) return tf.expm1(tf.mul(x2, 0.5));
+  if (alpha === 0) return log1p(tf.mul(x2, 0.5));
+  if (alpha === -Infinity) return tf.neg(expm1(tf.mul(x2, -0.5)));
+  if (alpha === Infinity) return expm1(tf.mul(x2, 0.5));
   const b = Math.abs(alpha - 2);
-  return tf.mul(tf.expm1(tf.mul(tf.log1p(tf.div(x2, b)), alpha / 2)), b / alpha);
+  return tf.mul(expm1(tf.mul(log1p(tf.div(x2, b)), alpha / 2)), b / alpha);
 }
 
 /** dρ/dx = x·(x²/|α−2| + 1)^(α/2 − 1), and the limits' derivatives. */
@@ -29,7 +30,7 @@ function robustDerivative(x: tf.Tensor, alpha: number): tf.Tensor {
   if (alpha === -Infinity) return tf.mul(x, tf.exp(tf.mul(x2, -0.5)));
   if (alpha === Infinity) return tf.mul(x, tf.exp(tf.mul(x2, 0.5)));
   const b = Math.abs(alpha - 2);
-  return tf.mul(x, tf.exp(tf.mul(tf.log1p(tf.div(x2, b)), alpha / 2 - 1)));
+  return tf.mul(x, tf.exp(tf.mul(log1p(tf.div(x2, b)), alpha / 2 - 1)));
 }
 
 export interface RobustScaleOptions {

@@ -198,8 +198,10 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
         perClass = tf.mul(perClass, tf.mul(tf.pow(tf.maximum(base, 1e-12), gamma - 1), gamma));
       }
       const dpk = tf.mul(perClass, tf.neg(tf.div(tf.sub(tf.mul(dN, denominator), tf.mul(numerator, dD)), tf.square(denominator))));
-      let dp = tf.reshape(dpk, [...(p.shape as number[]).slice(0, -1), kept]);
-      if (kept !== c) dp = tf.pad(dp, [...new Array(p.rank - 1).fill([0, 0]), [1, 0]]);
+      // Padded as rows [pixels, kept]: tfjs's WebGL and WebGPU pad kernels fail at rank 5 (3-D volumes).
+      let dp = tf.reshape(dpk, [-1, kept]);
+      if (kept !== c) dp = tf.pad(dp, [[0, 0], [1, 0]]);
+      dp = tf.reshape(dp, p.shape);
       if (counted) dp = tf.mul(dp, counted);
       const act = activation(o, c);
       if (act === 'softmax') return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(p, dp), -1, true)));

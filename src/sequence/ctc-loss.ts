@@ -14,10 +14,11 @@ const NAME = 'ctcLoss';
 
 /**
  * "Log of zero" inside the recursions. A finite stand-in for −Infinity keeps every logsumexp free
- * of NaN (−∞ − (−∞)); it is so far below any real log-probability (≈ −1e30 against at most
- * T·|logit range|) that it is absorbed by additions and never mistaken for a real path.
+ * of NaN (−∞ − (−∞)); it is so far below any real log-probability (−1e15 against at most
+ * T·|logit range|) that it is absorbed by additions and never mistaken for a real path. Not lower:
+ * tfjs's WebGL max reduction starts from −1e20, so a maximum over values below that reads −1e20.
  */
-const LOG_ZERO = -1e30;
+const LOG_ZERO = -1e15;
 
 /**
  * Connectionist temporal classification (Graves et al. 2006): the negative log-probability of the
@@ -314,15 +315,17 @@ function checkValues(
     const [nan, inf] = readScalars(() => [tf.any(tf.isNaN(logits)), tf.any(tf.isInf(logits))]);
     if (nan || inf) throw new Error(`${NAME}: 'logits' ${describe(logits.shape)} contains ${nan ? 'NaN' : 'Infinity'}`);
   }
-  const labelLength = Array.from(labelLengths.dataSync());
+  // Read only to name the culprit, once a check has failed.
+  const labelLength = () => Array.from(labelLengths.dataSync());
   const logitLength = () => Array.from(logitLengths.dataSync());
   const firstBad = (values: number[], hi: number) =>
     values.findIndex((v) => !(Number.isInteger(v) && v >= 0 && v <= hi));
   if (badLabelLength) {
-    const b = firstBad(labelLength, S);
+    const values = labelLength();
+    const b = firstBad(values, S);
     throw new Error(
         `${NAME}: 'labelLengths' must hold integers in [0, ${S}] (labels ${describe(labels.shape)}), found ` +
-        `${labelLength[b]} at sample ${b}`);
+        `${values[b]} at sample ${b}`);
   }
   if (badLogitLength) {
     const values = logitLength();
@@ -333,17 +336,18 @@ function checkValues(
   }
   if (badLabel || blankLabel) {
     const values = labels.arraySync() as number[][];
+    const lengths = labelLength();
     for (let b = 0; b < B; b++) {
-      for (let s = 0; s < labelLength[b]; s++) {
+      for (let s = 0; s < lengths[b]; s++) {
         const v = values[b][s];
         if (!(Number.isInteger(v) && v >= 0 && v < C)) {
           throw new Error(
-              `${NAME}: 'labels' [${b}, ${s}] = ${v} (within labelLengths[${b}] = ${labelLength[b]}) is not a class ` +
+              `${NAME}: 'labels' [${b}, ${s}] = ${v} (within labelLengths[${b}] = ${lengths[b]}) is not a class ` +
               `index in [0, ${C}) (logits ${describe(logits.shape)})`);
         }
         if (v === o.blank) {
           throw new Error(
-              `${NAME}: 'labels' [${b}, ${s}] = ${v} (within labelLengths[${b}] = ${labelLength[b]}) is the blank ` +
+              `${NAME}: 'labels' [${b}, ${s}] = ${v} (within labelLengths[${b}] = ${lengths[b]}) is the blank ` +
               `(option 'blank' = ${o.blank}); a label sequence cannot contain the blank`);
         }
       }
@@ -351,10 +355,11 @@ function checkValues(
   }
   if (tooLong) {
     const frames = logitLength();
-    const b = labelLength.findIndex((l, i) => l > frames[i]);
+    const lengths = labelLength();
+    const b = lengths.findIndex((l, i) => l > frames[i]);
     throw new Error(
-        `${NAME}: sample ${b} has labelLengths[${b}] = ${labelLength[b]} > logitLengths[${b}] = ${frames[b]}: ` +
-        `${labelLength[b]} labels cannot be aligned to ${frames[b]} frames (pass zeroInfinity: true to give such ` +
+        `${NAME}: sample ${b} has labelLengths[${b}] = ${lengths[b]} > logitLengths[${b}] = ${frames[b]}: ` +
+        `${lengths[b]} labels cannot be aligned to ${frames[b]} frames (pass zeroInfinity: true to give such ` +
         `samples loss 0)`);
   }
 }
