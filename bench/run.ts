@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, side by side in one run, on cpu and wasm (and tensorflow when
-// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|metric|mining|sequence|training`,
+// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|metric|mining|sequence|generative|training`,
 // `--backends cpu,wasm`, `--batch 256 --classes 1000`.
 import {parseArgs} from 'util';
 
@@ -10,6 +10,7 @@ import {enableWasmTraining} from '../src';
 
 import {benchWorkloads, classificationWorkloads, Row} from './classification';
 import {regressionWorkloads} from './regression';
+import {generativeWorkloads} from './generative';
 import {metricWorkloads} from './metric';
 import {miningWorkloads} from './mining';
 import {shapeWorkloads} from './shapes';
@@ -43,7 +44,7 @@ async function main() {
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
   const families = {
     classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads,
-    metric: metricWorkloads, mining: miningWorkloads, sequence: sequenceWorkloads,
+    metric: metricWorkloads, mining: miningWorkloads, sequence: sequenceWorkloads, generative: generativeWorkloads,
   };
   for (const [family, make] of Object.entries(families)) {
     if (values.only && values.only !== family) continue;

@@ -1,0 +1,2 @@
+export * from './l2-penalty';
+export * from './running-metrics';

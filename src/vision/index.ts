@@ -1,0 +1,1 @@
+export * from './attention-target-loss';
