@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {IMAGE_SHAPE} from '../mnist/data';
+import {mnistTrunk, MnistTrunkOptions} from '../mnist/model';
 
 /**
  * Scales each row to unit Euclidean length: x / √max(‖x‖², 1e-12) (the `max` keeps the gradient
@@ -22,15 +22,11 @@ export class L2Normalize extends tf.layers.Layer {
 }
 tf.serialization.registerClass(L2Normalize);
 
-export interface EmbeddingModelOptions {
-  /** Seeds every weight initialiser. */
-  seed: number;
+export interface EmbeddingModelOptions extends MnistTrunkOptions {
   /** Width of the embedding (the last layer). */
   embeddingSize?: number;
   /** End in {@link L2Normalize} (unit-length embeddings); `false` leaves the last dense layer linear. */
   normalize?: boolean;
-  filters?: [number, number];
-  denseUnits?: number;
 }
 
 /**
@@ -38,20 +34,9 @@ export interface EmbeddingModelOptions {
  * instead of the softmax, optionally L2-normalised. No dropout: runs are reproducible.
  */
 export function buildEmbeddingModel(options: EmbeddingModelOptions): tf.Sequential {
-  const [f1, f2] = options.filters ?? [16, 32];
-  let seed = options.seed;
-  const he = () => tf.initializers.heNormal({seed: seed++});
-  const model = tf.sequential();
-  model.add(tf.layers.conv2d({
-    inputShape: IMAGE_SHAPE, filters: f1, kernelSize: 3, activation: 'relu', kernelInitializer: he(),
-  }));
-  model.add(tf.layers.maxPooling2d({poolSize: 2}));
-  model.add(tf.layers.conv2d({filters: f2, kernelSize: 3, activation: 'relu', kernelInitializer: he()}));
-  model.add(tf.layers.maxPooling2d({poolSize: 2}));
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({units: options.denseUnits ?? 128, activation: 'relu', kernelInitializer: he()}));
+  const {model, nextSeed} = mnistTrunk(options);
   model.add(tf.layers.dense({
-    units: options.embeddingSize ?? 32, kernelInitializer: tf.initializers.glorotUniform({seed: seed++}),
+    units: options.embeddingSize ?? 32, kernelInitializer: tf.initializers.glorotUniform({seed: nextSeed}),
   }));
   if (options.normalize ?? true) model.add(new L2Normalize());
   return model;
