@@ -66,6 +66,15 @@ describe('registry', () => {
       w.dispose();
       return {model, x: tf.tile(tf.tensor2d([[0.9, 0.3, 0, 0]]), [6, 1]), y: tf.tile(tf.eye(3).expandDims(0), [6, 1, 1])};
     }
+    if (name === 'wassersteinLoss') {
+      return {model: linear(1), x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: tf.tensor2d([1, -1, 1, -1, 1, -1], [6, 1])};
+    }
+    if (name === 'attentionTargetLoss') {
+      // Softmax rows [B, 1, 4, 4]; fit needs the mask broadcast to the attention's shape.
+      const model = linear(16, [tf.layers.reshape({targetShape: [1, 4, 4]}), tf.layers.softmax({axis: -1})]);
+      const mask = tf.tidy(() => tf.broadcastTo(tf.tensor4d([0, 1, 1, 0], [1, 1, 1, 4]), [6, 1, 4, 4]));
+      return {model, x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: mask};
+    }
     return undefined;
   }
 

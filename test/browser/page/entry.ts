@@ -303,6 +303,14 @@ function readsPerStep(lossOf: (pred: tf.Tensor) => tf.Tensor, base: tf.Tensor):
   }
 }
 
+/**
+ * Losses whose prediction must stay in a set a free step would leave (attention rows summing to
+ * 1): the model moves an unconstrained value, mapped into the set inside the step.
+ */
+const CONSTRAINED_PREDICTIONS: Record<string, {toFree: (t: tf.Tensor) => tf.Tensor, fromFree: (t: tf.Tensor) => tf.Tensor}> = {
+  attentionTargetLoss: {toFree: (a) => tf.log(a), fromFree: (z) => tf.softmax(z)},
+};
+
 async function countReads(files: string[]): Promise<ReadCount[]> {
   const counts: ReadCount[] = [];
   /** Runs one loss's steps, recording the counts, an error, and tensors left behind. */
@@ -341,12 +349,16 @@ async function countReads(files: string[]): Promise<ReadCount[]> {
         const k = argNames.indexOf(gradNames.includes('yPred') ? 'yPred' : gradNames[0]);
         const args = argNames.map((n) => fixtureTensor(c.inputs[n]));
         const options = decodeOptions(c.options);
+        const free = CONSTRAINED_PREDICTIONS[c.loss];
         return {
           inputs: args,
           run: () => {
             if (k < 0) throw new Error('the case has no differentiable input');
+            const base = free ? free.toFree(args[k]) : args[k];
             const counted = readsPerStep(
-                (p) => lossByName[c.loss](...args.map((a, i) => (i === k ? p : a)), {...options, reduction: 'mean'}), args[k]);
+                (p) => lossByName[c.loss](...args.map((a, i) => (i === k ? (free ? free.fromFree(p) : p) : a)),
+                    {...options, reduction: 'mean'}), base);
+            if (free) base.dispose();
             return {...counted, classes: args[k].shape[args[k].rank - 1]};
           },
         };
