@@ -9,7 +9,8 @@ import {Workload} from './classification';
 export function shapeWorkloads(batch: number): {x: tf.Tensor; workloads: Workload[]} {
   const classes = 4;
   const logits = tf.randomNormal([batch / 16, 64, 64, classes], 0, 1, 'float32', 7);
-  const labels = tf.cast(tf.oneHot(tf.argMax(tf.randomNormal([batch / 16, 64, 64, classes], 0, 1, 'float32', 8), -1), classes), 'float32');
+  // × 1: tfjs-backend-webgpu 4.22's cast from int32 only relabels the buffer (see floatOneHot).
+  const labels = tf.mul(tf.cast(tf.oneHot(tf.argMax(tf.randomNormal([batch / 16, 64, 64, classes], 0, 1, 'float32', 8), -1), classes), 'float32'), 1);
   const n = batch * 64;
   const corner = tf.randomUniform([n, 2], 0, 10, 'float32', 9);
   const size = tf.randomUniform([n, 2], 1, 4, 'float32', 10);
