@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {parseArgs} from 'util';
 
-import {build} from 'esbuild';
+import {bundleForBrowser} from '../scripts/browser-bundle';
 import type {Browser, Page} from 'playwright-core';
 
 import {CHROMIUM, chromiumInstalled, LAUNCH_ARGS, MISSING_CHROMIUM} from '../test/browser/harness';
@@ -26,18 +26,8 @@ const FAMILIES: Family[] = ['classification', 'regression', 'shapes'];
 const PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>tfjs-losses bench</title></head>' +
     '<body><script src="/bundle.js"></script></body></html>';
 
-async function bundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [path.resolve(__dirname, 'browser-page.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-    logLevel: 'silent',
-    define: {'process.env.NODE_ENV': '"production"'},
-  });
-  return result.outputFiles[0].text;
+function bundle(): Promise<string> {
+  return bundleForBrowser(path.resolve(__dirname, 'browser-page.ts'));
 }
 
 async function serve(script: string): Promise<http.Server> {

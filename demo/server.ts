@@ -17,7 +17,7 @@ import * as http from 'http';
 import {AddressInfo} from 'net';
 import * as path from 'path';
 
-import {build} from 'esbuild';
+import {bundleForBrowser} from '../scripts/browser-bundle';
 
 import {IMAGE_SHAPE, loadMnist, NUM_CLASSES} from '../examples/mnist/data';
 
@@ -43,19 +43,8 @@ const VEGA_ALIASES = Object.fromEntries(['vega', 'vega-lite'].map(
 
 const WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 
-async function bundlePage(): Promise<string> {
-  const result = await build({
-    entryPoints: [path.join(__dirname, 'page.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-    logLevel: 'silent',
-    define: {'process.env.NODE_ENV': '"production"'},
-    alias: VEGA_ALIASES,
-  });
-  return result.outputFiles[0].text;
+function bundlePage(): Promise<string> {
+  return bundleForBrowser(path.join(__dirname, 'page.ts'), VEGA_ALIASES);
 }
 
 /** The split the examples train on, as a JSON header (labels) and one float32 buffer (images). */

@@ -6,7 +6,7 @@ import * as http from 'http';
 import {AddressInfo} from 'net';
 import * as path from 'path';
 
-import {build} from 'esbuild';
+import {bundleForBrowser} from '../../scripts/browser-bundle';
 import type {Browser, Page} from 'playwright-core';
 
 import type {BackendInfo, GpuBackend, PageHarness, Tolerance} from './protocol';
@@ -74,16 +74,7 @@ let bundled: Promise<string>|undefined;
 
 /** The page's script: entry.ts with tfjs, the WebGPU backend and src/ (built once per process). */
 export function pageBundle(): Promise<string> {
-  bundled ??= build({
-    entryPoints: [path.resolve(__dirname, 'page/entry.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2020',
-    write: false,
-    logLevel: 'silent',
-    define: {'process.env.NODE_ENV': '"production"'},
-  }).then((result) => result.outputFiles[0].text);
+  bundled ??= bundleForBrowser(path.resolve(__dirname, 'page/entry.ts'));
   return bundled;
 }
 
