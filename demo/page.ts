@@ -52,8 +52,9 @@ function buildOptionFields(): void {
   }
 }
 
-function lossName(): string {
-  return $<HTMLSelectElement>('loss').value;
+function lossName(): losses.LossName {
+  // The select lists registeredNames() only.
+  return $<HTMLSelectElement>('loss').value as losses.LossName;
 }
 
 /** The options that differ from the loss's defaults (text fields: JSON, or a plain string). */

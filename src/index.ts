@@ -5,7 +5,10 @@
  *
  * Importing the package registers every loss and teaches `model.compile` their names.
  */
+import {KERAS_ALIASES} from './builtin-losses';
 import {installCompilePatch} from './core/compile-patch';
+import {isRegistered, LossName, register as registerAlias} from './core/registry';
+import {checkTfjsCopies} from './core/tfjs-copies';
 
 export * from './classification';
 export * from './regression';
@@ -18,10 +21,12 @@ export * from './generative';
 export * from './vision';
 export * from './combinations';
 export * from './training';
-export {defineLoss, ExtraInput, LossFunction, LossSpec, PreparedInputs, ReductionOption} from './core/define-loss';
+export {KERAS_ALIASES} from './builtin-losses';
+export {CallOptions, defineLoss, DefinedLoss, ExtraInput, LossFunction, LossOptions, LossSpec, MultiInputLossFunction, PreparedInputs, ReductionOption} from './core/define-loss';
 export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';
+export {option, OptionSchema, OptionsOf, OptionSpec, PerClass} from './core/options';
 export {Reduction, ReductionLike} from './core/reduction';
-export {CompileLoss, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, register, registeredNames, unregister} from './core/registry';
+export {CompileLoss, deserialize, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, LossConfig, LossName, LossRegistry, register, RegisteredLoss, registeredNames, serialize, SerializedLoss, unregister} from './core/registry';
 export {setValueChecks, TensorLike} from './core/validate';
 export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 
@@ -32,6 +37,10 @@ export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './ba
  */
 export function registerAll(): void {
   installCompilePatch();
+  for (const [alias, name] of Object.entries(KERAS_ALIASES)) {
+    if (!isRegistered(alias)) registerAlias(alias as LossName, name as LossName);
+  }
 }
 
 registerAll();
+checkTfjsCopies();  // warns when the project loads another copy of tfjs (Node)

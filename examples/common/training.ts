@@ -190,7 +190,7 @@ export async function compileOrResume(setup: ModelSetup): Promise<tf.LayersModel
     model.compile({optimizer: makeOptimizer(setup.optimizer, setup.learningRate), loss, metrics: ['accuracy']});
   } catch (e) {
     // tfjs's own "Unknown loss x" names no alternatives; the library's error lists close matches.
-    if (/Unknown loss/.test((e as Error).message) && !losses.isRegistered(loss)) losses.get(loss);
+    if (/Unknown loss/.test((e as Error).message) && !losses.isRegistered(loss)) losses.get(loss as losses.LossName);
     throw e;
   }
   return model;

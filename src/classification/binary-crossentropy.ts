@@ -1,18 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertNumberOption, assertSameShape} from '../core/validate';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertSameShape} from '../core/validate';
 
-import {checkLabelSmoothing, checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
-
-export interface BinaryCrossentropyOptions {
-  /** yPred holds logits (the sigmoid is applied inside, stably). Default false. */
-  fromLogits: boolean;
-  /** ε: targets become y·(1 − ε) + ε/2. Default 0. */
-  labelSmoothing: number;
-  /** Weight of the positive term: a number, or one per last-axis entry. Default 1. */
-  posWeight: number|number[]|tf.Tensor;
-}
+import {checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
 
 /** Smoothed targets y' = y(1 − ε) + ε/2. */
 export function smoothBinaryTargets(yTrue: tf.Tensor, labelSmoothing: number): tf.Tensor {
@@ -22,10 +14,7 @@ export function smoothBinaryTargets(yTrue: tf.Tensor, labelSmoothing: number): t
 /** Checks and converts the posWeight option against yPred's last axis. */
 export function posWeightTensor(lossName: string, posWeight: number|number[]|tf.Tensor, yPred: tf.Tensor):
     tf.Tensor {
-  if (typeof posWeight === 'number') {
-    assertNumberOption(lossName, 'posWeight', posWeight, 0);
-    return tf.scalar(posWeight);
-  }
+  if (typeof posWeight === 'number') return tf.scalar(posWeight);
   const t = posWeight instanceof tf.Tensor ? tf.cast(posWeight, 'float32') : tf.tensor1d(posWeight);
   const last = yPred.rank ? yPred.shape[yPred.rank - 1] : 1;
   if (t.rank !== 1 || t.shape[0] !== last) {
@@ -50,15 +39,21 @@ export function posWeightTensor(lossName: string, posWeight: number|number[]|tf.
  * losses.binaryCrossentropy(tf.tensor1d([1, 0]), tf.tensor1d([2.5, -1]), {fromLogits: true});
  * ```
  */
-export const binaryCrossentropy = defineLoss<BinaryCrossentropyOptions>({
+export const binaryCrossentropy = defineLoss({
   name: 'binaryCrossentropy',
-  defaults: {fromLogits: false, labelSmoothing: 0, posWeight: 1},
+  options: {
+    /** yPred holds logits (the sigmoid is applied inside, stably). Default false. */
+    fromLogits: option.boolean(false),
+    /** ε: targets become y·(1 − ε) + ε/2. Default 0. */
+    labelSmoothing: option.number(0, {min: 0, max: 1}),
+    /** Weight of the positive term (≥ 0): a number, or one per last-axis entry. Default 1. */
+    posWeight: option.numberOrPerClass(1, {min: 0}),
+  },
   labels: 'binary',
   targetGradient: true,
   prepare(yTrue, yPred, o) {
     const name = 'binaryCrossentropy';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    checkLabelSmoothing(name, o.labelSmoothing);
     checkProbabilities(name, 'yTrue', yTrue);
     checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
     // posWeight 1 (the default) takes the shorter path below.
@@ -98,3 +93,5 @@ export const binaryCrossentropy = defineLoss<BinaryCrossentropyOptions>({
     return [dTarget(dy), tf.mul(tf.mul(dLoss, dp), clipPassMask(x))];
   },
 });
+
+export type BinaryCrossentropyOptions = LossOptions<typeof binaryCrossentropy>;

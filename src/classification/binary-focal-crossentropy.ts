@@ -1,22 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertNumberOption, assertSameShape} from '../core/validate';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertSameShape} from '../core/validate';
 
 import {smoothBinaryTargets} from './binary-crossentropy';
-import {checkLabelSmoothing, checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
-import {checkGamma, focalPower} from './focal-common';
-
-export interface BinaryFocalCrossentropyOptions {
-  /** γ, the focusing parameter: easy examples are down-weighted by (1 − p_t)^γ. Default 2. */
-  gamma: number;
-  /** α ∈ [0, 1]: positives weigh α, negatives 1 − α. Default unset: no balancing. */
-  alpha?: number;
-  /** yPred holds logits. Default false: probabilities. */
-  fromLogits: boolean;
-  /** ε: targets become y·(1 − ε) + ε/2. Default 0. */
-  labelSmoothing: number;
-}
+import {checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
+import {focalPower} from './focal-common';
 
 /**
  * Binary focal loss (Lin et al. 2017), elementwise:
@@ -31,16 +21,22 @@ export interface BinaryFocalCrossentropyOptions {
  * losses.binaryFocalCrossentropy(yTrue, logits, {fromLogits: true, gamma: 2, alpha: 0.25});
  * ```
  */
-export const binaryFocalCrossentropy = defineLoss<BinaryFocalCrossentropyOptions>({
+export const binaryFocalCrossentropy = defineLoss({
   name: 'binaryFocalCrossentropy',
-  defaults: {gamma: 2, alpha: undefined, fromLogits: false, labelSmoothing: 0},
+  options: {
+    /** γ, the focusing parameter: easy examples are down-weighted by (1 − p_t)^γ. Default 2. */
+    gamma: option.number(2, {min: 0}),
+    /** α ∈ [0, 1]: positives weigh α, negatives 1 − α. Default unset: no balancing. */
+    alpha: option.number(undefined, {min: 0, max: 1}),
+    /** yPred holds logits. Default false: probabilities. */
+    fromLogits: option.boolean(false),
+    /** ε: targets become y·(1 − ε) + ε/2. Default 0. */
+    labelSmoothing: option.number(0, {min: 0, max: 1}),
+  },
   labels: 'binary',
   prepare(yTrue, yPred, o) {
     const name = 'binaryFocalCrossentropy';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    checkGamma(name, o.gamma);
-    checkLabelSmoothing(name, o.labelSmoothing);
-    if (o.alpha !== undefined) assertNumberOption(name, 'alpha', o.alpha, 0, 1);
     checkProbabilities(name, 'yTrue', yTrue);
     checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
     return {yTrue: smoothBinaryTargets(yTrue, o.labelSmoothing), yPred};
@@ -72,6 +68,8 @@ export const binaryFocalCrossentropy = defineLoss<BinaryFocalCrossentropyOptions
     return tf.mul(dLoss, grad);
   },
 });
+
+export type BinaryFocalCrossentropyOptions = LossOptions<typeof binaryFocalCrossentropy>;
 
 function alphaT(y: tf.Tensor, alpha: number): tf.Tensor {
   return tf.add(tf.mul(y, alpha), tf.mul(tf.sub(1, y), 1 - alpha));

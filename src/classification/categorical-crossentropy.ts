@@ -1,20 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
-import {checkLabelSmoothing, checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
-
-export interface CategoricalCrossentropyOptions {
-  /** yPred holds logits (softmax is applied inside, stably). Default false: probabilities. */
-  fromLogits: boolean;
-  /** ε: targets become y·(1 − ε) + ε/C. Default 0. */
-  labelSmoothing: number;
-  /** Per-class weights w `[C]`. Default none. */
-  classWeights?: number[]|tf.Tensor;
-  /** The class axis. Default −1. */
-  axis: number;
-}
+import {checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 /**
  * Categorical cross-entropy against probability (or one-hot) targets.
@@ -25,6 +15,10 @@ export interface CategoricalCrossentropyOptions {
  * (Keras). `'none'` has the batch dims (the class axis removed); `'mean'` averages over items
  * (PyTorch's rule for probability targets, also with class weights).
  *
+ * Probabilities are renormalised, so any non-negative scores are accepted, but a row of yPred
+ * that sums to 0 is an error (`'yPred' row N sums to 0`): it has no distribution y/Σy, and Keras 3
+ * returns NaN for it (value and gradient) rather than a number one could train on.
+ *
  * Matches `F.cross_entropy(logits, probs, weight, label_smoothing)` (fromLogits) and Keras's
  * `categorical_crossentropy` (probabilities). Both yPred and yTrue receive gradients.
  *
@@ -32,15 +26,23 @@ export interface CategoricalCrossentropyOptions {
  * losses.categoricalCrossentropy(tf.tensor2d([[0, 1, 0]]), tf.tensor2d([[0.1, 0.7, 0.2]]));  // 0.357
  * ```
  */
-export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions>({
+export const categoricalCrossentropy = defineLoss({
   name: 'categoricalCrossentropy',
-  defaults: {fromLogits: false, labelSmoothing: 0, classWeights: undefined, axis: -1},
+  options: {
+    /** yPred holds logits (softmax is applied inside, stably). Default false: probabilities. */
+    fromLogits: option.boolean(false),
+    /** ε: targets become y·(1 − ε) + ε/C. Default 0. */
+    labelSmoothing: option.number(0, {min: 0, max: 1}),
+    /** Per-class weights w `[C]`. Default none. */
+    classWeights: option.perClass(),
+    /** The class axis. Default −1. */
+    axis: option.integer(-1),
+  },
   labels: 'categorical',
   targetGradient: true,
   prepare(yTrue, yPred, o) {
     const name = 'categoricalCrossentropy';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    checkLabelSmoothing(name, o.labelSmoothing);
     const t = classAxisLast(name, yTrue, o.axis);
     const p = classAxisLast(name, yPred, o.axis);
     checkProbabilities(name, 'yTrue', t);
@@ -73,3 +75,5 @@ export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions
     return [tf.mul(targetUpstream, tf.log(clipped)), probabilityCrossEntropyGradient(dLoss, a, q, sum, clipped)];
   },
 });
+
+export type CategoricalCrossentropyOptions = LossOptions<typeof categoricalCrossentropy>;

@@ -2,27 +2,24 @@ import * as tf from '@tensorflow/tfjs';
 
 import {sparseTargets} from '../core/class-targets';
 import {SaveFn} from '../core/loss-op';
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
 import {checkPredictions, checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, throughRenormalisation} from './common';
-import {checkGamma, focalPower} from './focal-common';
+import {focalPower} from './focal-common';
 
-export interface CategoricalFocalCrossentropyOptions {
+/** Options of both categorical focal losses. */
+const focalOptions = {
   /** γ, the focusing parameter. Default 2. */
-  gamma: number;
+  gamma: option.number(2, {min: 0}),
   /** α: one number, or one weight per class. Default 1. */
-  alpha: number|number[]|tf.Tensor;
+  alpha: option.numberOrPerClass(1),
   /** yPred holds logits. Default false: probabilities. */
-  fromLogits: boolean;
+  fromLogits: option.boolean(false),
   /** The class axis. Default −1. */
-  axis: number;
-}
-
-export interface SparseCategoricalFocalCrossentropyOptions extends CategoricalFocalCrossentropyOptions {
-  /** Items with this label contribute 0 and are left out of the mean. Default none. */
-  ignoreIndex?: number;
-}
+  axis: option.integer(-1),
+};
 
 // −Σ_c α_c·y_c·(1 − p_c)^γ·log p_c, with `ay` = α ⊙ y precomputed (labels get no gradient).
 // From logits the gradient is written with h_c = p_c·∂L/∂p_c, which stays finite as p_c → 0:
@@ -73,19 +70,20 @@ function focalGradient(dLoss: tf.Tensor, saved: tf.Tensor[], gamma: number, from
  * p = softmax(yPred) when `fromLogits` (log p from log-softmax, 1 − p from expm1: exact for
  * confident predictions), else yPred renormalised and clipped to [1e-7, 1 − 1e-7] (Keras).
  * `'none'` has the batch dims; `'mean'` averages over items. γ = 0, α = 1 is cross-entropy.
+ * A yPred row of probabilities that sums to 0 has no renormalisation (Keras 3: NaN) and is an
+ * error naming the row.
  *
  * ```js
  * losses.categoricalFocalCrossentropy(oneHot, logits, {fromLogits: true, gamma: 2, alpha: [0.25, 0.75]});
  * ```
  */
-export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentropyOptions>({
+export const categoricalFocalCrossentropy = defineLoss({
   name: 'categoricalFocalCrossentropy',
-  defaults: {gamma: 2, alpha: 1, fromLogits: false, axis: -1},
+  options: focalOptions,
   labels: 'categorical',
   prepare(yTrue, yPred, o) {
     const name = 'categoricalFocalCrossentropy';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    checkGamma(name, o.gamma);
     const t = classAxisLast(name, yTrue, o.axis);
     const p = classAxisLast(name, yPred, o.axis);
     checkProbabilities(name, 'yTrue', t);
@@ -97,26 +95,36 @@ export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentr
   gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
 });
 
+export type CategoricalFocalCrossentropyOptions = LossOptions<typeof categoricalFocalCrossentropy>;
+
 /**
  * {@link categoricalFocalCrossentropy} with class-index targets `[...]` (int32 or integral
  * float32), optionally ignoring one label value: ignored items give 0 and are left out of the mean.
+ * As there, a yPred row of probabilities that sums to 0 is an error.
  */
-export const sparseCategoricalFocalCrossentropy = defineLoss<SparseCategoricalFocalCrossentropyOptions>({
+export const sparseCategoricalFocalCrossentropy = defineLoss({
   name: 'sparseCategoricalFocalCrossentropy',
-  defaults: {gamma: 2, alpha: 1, fromLogits: false, axis: -1, ignoreIndex: undefined},
+  options: {
+    ...focalOptions,
+    /** Items with this label contribute 0 and are left out of the mean. Default none. */
+    ignoreIndex: option.number(undefined),
+  },
   labels: 'sparse',
   integerTargets: true,
   prepare(yTrue, yPred, o) {
     const name = 'sparseCategoricalFocalCrossentropy';
-    checkGamma(name, o.gamma);
     const p = classAxisLast(name, yPred, o.axis);
     checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const {oneHot, valid} = sparseTargets(name, yTrue, p, o.ignoreIndex);
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
-    const denominator = valid ? tf.sum(valid) : tf.scalar(oneHot.size / p.shape[p.rank - 1]);
-    return {yTrue: tf.mul(oneHot, alpha), yPred: p, extras: [denominator]};
+    // Each item's weight c: 0 where ignored ('mean' divides by the number of items kept).
+    return {yTrue: tf.mul(oneHot, alpha), yPred: p, extras: valid ? [valid] : []};
   },
-  forward: (ay, yPred, o, save, [denominator]) =>
-      ({loss: focalForward(ay, yPred, o.gamma, o.fromLogits, save), meanDenominator: denominator}),
+  forward(ay, yPred, o, save, [valid]) {
+    const loss = focalForward(ay, yPred, o.gamma, o.fromLogits, save);
+    return valid ? {loss, itemWeights: valid} : loss;
+  },
   gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
 });
+
+export type SparseCategoricalFocalCrossentropyOptions = LossOptions<typeof sparseCategoricalFocalCrossentropy>;

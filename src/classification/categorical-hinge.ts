@@ -12,12 +12,13 @@ import {assertNoNaN, assertSameShape} from '../core/validate';
  * yTrue one-hot `[..., C]`; `'none'` has the batch dims. Ties for the maximum share its gradient
  * evenly (as TensorFlow's `reduce_max`).
  */
-export const categoricalHinge = defineLoss<Record<never, never>>({
+export const categoricalHinge = defineLoss({
   name: 'categoricalHinge',
-  defaults: {},
+  options: {},
   labels: 'categorical',
   prepare(yTrue, yPred) {
     assertSameShape('categoricalHinge', 'yTrue', yTrue, 'yPred', yPred);
+    assertNoNaN('categoricalHinge', 'yTrue', yTrue);
     assertNoNaN('categoricalHinge', 'yPred', yPred);
     return {yTrue, yPred};
   },

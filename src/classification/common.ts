@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {SaveFn} from '../core/loss-op';
-import {assertInRange, assertNoNaN, assertNumberOption, classWeightTensor, resolveAxis} from '../core/validate';
+import {assertInRange, assertNoNaN, checkValues, classWeightTensor, resolveAxis} from '../core/validate';
 
 /** Keras's probability clip: log never sees 0 or 1. */
 export const PROBABILITY_EPSILON = 1e-7;
@@ -11,12 +11,11 @@ export function classAxisLast(lossName: string, t: tf.Tensor, axis: number): tf.
   const a = resolveAxis(lossName, axis, t.rank);
   if (a === t.rank - 1) return t;
   const perm = [...Array(t.rank).keys()].filter((i) => i !== a).concat([a]);
+  // An empty tensor's transpose is its reshape to the permuted shape — and tfjs-backend-wasm
+  // 4.22's Transpose divides by zero on one (a WebAssembly RuntimeError). The reshape's gradient is
+  // a reshape too, so the backward pass transposes nothing empty either.
+  if (t.size === 0) return tf.reshape(t, perm.map((i) => t.shape[i]));
   return tf.transpose(t, perm);
-}
-
-/** Checks the `labelSmoothing` option. */
-export function checkLabelSmoothing(lossName: string, labelSmoothing: number): void {
-  assertNumberOption(lossName, 'labelSmoothing', labelSmoothing, 0, 1);
 }
 
 /** Per-class weights `[C]` from an option, or undefined. */
@@ -33,7 +32,8 @@ export function checkProbabilities(lossName: string, argName: string, t: tf.Tens
 
 /**
  * Checks predictions (value check): finite logits or scores; probabilities in [0, 1]; or, for the
- * losses that renormalise over the class axis as Keras does, any non-negative numbers.
+ * losses that renormalise over the class axis as Keras does, any non-negative numbers with a
+ * positive sum in every row (class axis last).
  */
 export function checkPredictions(
     lossName: string, yPred: tf.Tensor, kind: 'logits'|'probabilities'|'renormalised'): void {
@@ -43,7 +43,30 @@ export function checkPredictions(
     assertInRange(lossName, 'yPred', yPred, 0, 1);
   } else {
     assertInRange(lossName, 'yPred', yPred, 0, Infinity, 'non-negative probabilities');
+    checkPositiveRowSums(lossName, yPred);
   }
+}
+
+/**
+ * Value check of the renormalised losses: every row (class axis last) of the non-negative `yPred`
+ * must have a positive sum. An all-zero row has no distribution q = y/Σy (0/0: Keras 3 gives NaN
+ * there, value and gradient); this names the first such row. It runs after the range check of the
+ * same call, which reports NaN and negative values first.
+ */
+function checkPositiveRowSums(lossName: string, yPred: tf.Tensor): void {
+  const rows = yPred.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  if (rows === 0) return;
+  const rowSums = () => tf.reshape(tf.sum(yPred, -1), [-1]);
+  checkValues(() => [yPred.size === 0 ? tf.scalar(0) : tf.min(rowSums())], ([smallest]) => {
+    // NaN and negative sums come from values the range check rejects.
+    if (!(smallest === 0)) return;
+    const sums = tf.tidy(rowSums);
+    const row = (sums.dataSync() as Float32Array).findIndex((v) => v === 0);
+    sums.dispose();
+    throw new Error(
+        `${lossName}: 'yPred' row ${row} sums to 0; probabilities must have a positive sum ` +
+        `(all-zero rows have no normalised distribution)`);
+  });
 }
 
 // ---- Cross-entropy against soft target weights `a` (−Σ_c a_c log p_c), from logits ----------
@@ -100,12 +123,9 @@ export function probabilityCrossEntropyGradient(
   return tf.mul(tf.expandDims(dLoss, -1), throughRenormalisation(g, q, sum));
 }
 
-/** Numbers from an option that may be a number or a per-class array. */
+/** Numbers from an option that may be a number or a per-class array (its length checked). */
 export function perClassOption(
     lossName: string, option: string, value: number|number[]|tf.Tensor, numClasses: number): tf.Tensor {
-  if (typeof value === 'number') {
-    assertNumberOption(lossName, option, value);
-    return tf.scalar(value);
-  }
+  if (typeof value === 'number') return tf.scalar(value);
   return classWeightTensor(lossName, option, value, numClasses);
 }

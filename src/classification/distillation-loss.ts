@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertNoNaN, assertNumberOption, assertSameShape} from '../core/validate';
-
-export interface DistillationLossOptions {
-  /** T: both distributions are softened by it, and the loss is scaled by T². Default 1. */
-  temperature: number;
-}
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertNoNaN, assertSameShape} from '../core/validate';
 
 /**
  * Knowledge distillation (Hinton et al. 2015): the student's softened distribution is pulled
@@ -22,16 +18,18 @@ export interface DistillationLossOptions {
  * losses.distillationLoss(teacherLogits, studentLogits, {temperature: 4});
  * ```
  */
-export const distillationLoss = defineLoss<DistillationLossOptions>({
+export const distillationLoss = defineLoss({
   name: 'distillationLoss',
-  defaults: {temperature: 1},
+  options: {
+    /** T > 0: both distributions are softened by it, and the loss is scaled by T². Default 1. */
+    temperature: option.number(1, {above: 0}),
+  },
   labels: 'categorical',
   targetGradient: true,
-  prepare(yTrue, yPred, o) {
+  prepare(yTrue, yPred) {
     assertSameShape('distillationLoss', 'yTrue', yTrue, 'yPred', yPred);
     assertNoNaN('distillationLoss', 'yTrue', yTrue);
     assertNoNaN('distillationLoss', 'yPred', yPred);
-    assertNumberOption('distillationLoss', 'temperature', o.temperature, Number.MIN_VALUE);
     return {yTrue, yPred};
   },
   forward(teacher, student, o, save) {
@@ -50,3 +48,5 @@ export const distillationLoss = defineLoss<DistillationLossOptions>({
     return [tf.mul(dl, dTeacher), tf.mul(dl, tf.sub(tf.exp(logq), p))];
   },
 });
+
+export type DistillationLossOptions = LossOptions<typeof distillationLoss>;

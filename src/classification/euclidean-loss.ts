@@ -12,20 +12,22 @@ import {assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
  * over every non-batch axis of yTrue, yPred `[B, ...]`; `'none'` is `[B]`, `'mean'` averages over
  * the batch. Gradient ŷ − y.
  */
-export const euclideanLoss = defineLoss<Record<never, never>>({
+export const euclideanLoss = defineLoss({
   name: 'euclideanLoss',
-  defaults: {},
+  options: {},
   labels: 'other',
   prepare(yTrue, yPred) {
     assertSameShape('euclideanLoss', 'yTrue', yTrue, 'yPred', yPred);
     assertMinRank('euclideanLoss', 'yPred', yPred, 1);
+    assertNoNaN('euclideanLoss', 'yTrue', yTrue);
     assertNoNaN('euclideanLoss', 'yPred', yPred);
     return {yTrue, yPred};
   },
   forward(yTrue, yPred, _o, save) {
     const residual = tf.sub(yPred, yTrue);
     save([residual]);
-    const flat = tf.reshape(residual, [residual.shape[0], -1]);
+    // The row length is explicit: reshape cannot infer a −1 axis of an empty batch.
+    const flat = tf.reshape(residual, [residual.shape[0], residual.shape.slice(1).reduce((n, d) => n * d, 1)]);
     return tf.mul(tf.sum(tf.square(flat), 1), 0.5);
   },
   gradient(dLoss, [residual]) {

@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {assertNumberOption} from '../core/validate';
-
-/** Checks the focusing parameter γ ≥ 0. */
-export function checkGamma(lossName: string, gamma: number): void {
-  assertNumberOption(lossName, 'gamma', gamma, 0);
-}
-
 /**
  * m^e for the focal factor's derivative, where e = γ − 1 may be negative: at m = 0 that is
  * infinite, but it is always multiplied by a factor that vanishes there faster, so m is floored

@@ -23,9 +23,9 @@ function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {
  * Hinge loss, elementwise: max(0, 1 − y·ŷ), labels in {−1, 1} (or {0, 1}, mapped to ±1).
  * Keras's `hinge` is this averaged over the last axis. Gradient −y where the margin is violated.
  */
-export const hinge = defineLoss<Record<never, never>>({
+export const hinge = defineLoss({
   name: 'hinge',
-  defaults: {},
+  options: {},
   labels: 'binary',
   prepare: (yTrue, yPred) => hingePrepare('hinge', yTrue, yPred),
   forward(y, yPred, _o, save) {
@@ -42,9 +42,9 @@ export const hinge = defineLoss<Record<never, never>>({
  * Squared hinge loss, elementwise: max(0, 1 − y·ŷ)², labels as for {@link hinge}. Keras's
  * `squared_hinge` is this averaged over the last axis.
  */
-export const squaredHinge = defineLoss<Record<never, never>>({
+export const squaredHinge = defineLoss({
   name: 'squaredHinge',
-  defaults: {},
+  options: {},
   labels: 'binary',
   prepare: (yTrue, yPred) => hingePrepare('squaredHinge', yTrue, yPred),
   forward(y, yPred, _o, save) {

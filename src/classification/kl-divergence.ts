@@ -1,16 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
 import {checkPredictions, checkProbabilities, classAxisLast, PROBABILITY_EPSILON} from './common';
-
-export interface KlDivergenceOptions {
-  /** yPred holds logits (log-softmax inside). Default false: probabilities. */
-  fromLogits: boolean;
-  /** The class axis. Default −1. */
-  axis: number;
-}
 
 /** Where p = 0 the log is multiplied by 0 (0·log 0 = 0), so it only has to be finite. */
 function logOfTarget(p: tf.Tensor): tf.Tensor {
@@ -32,9 +26,14 @@ function logOfTarget(p: tf.Tensor): tf.Tensor {
  * losses.klDivergence(tf.tensor2d([[0.5, 0.5]]), tf.tensor2d([[0.9, 0.1]]));  // 0.5108
  * ```
  */
-export const klDivergence = defineLoss<KlDivergenceOptions>({
+export const klDivergence = defineLoss({
   name: 'klDivergence',
-  defaults: {fromLogits: false, axis: -1},
+  options: {
+    /** yPred holds logits (log-softmax inside). Default false: probabilities. */
+    fromLogits: option.boolean(false),
+    /** The class axis. Default −1. */
+    axis: option.integer(-1),
+  },
   labels: 'categorical',
   targetGradient: true,
   prepare(yTrue, yPred, o) {
@@ -62,3 +61,5 @@ export const klDivergence = defineLoss<KlDivergenceOptions>({
     return [dp, tf.mul(dl, tf.mul(tf.neg(tf.div(p, tf.exp(logq))), passed))];
   },
 });
+
+export type KlDivergenceOptions = LossOptions<typeof klDivergence>;

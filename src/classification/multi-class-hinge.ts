@@ -1,19 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {sparseTargets} from '../core/class-targets';
-import {defineLoss} from '../core/define-loss';
-import {assertNoNaN, assertNumberOption} from '../core/validate';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertNoNaN} from '../core/validate';
 
 import {optionalClassWeights} from './common';
-
-export interface MultiClassHingeOptions {
-  /** Δ, the margin the true class's score must win by. Default 1. */
-  margin: number;
-  /** The power of each violation (1 or 2 in PyTorch; any p ≥ 1 here). Default 1. */
-  p: number;
-  /** Per-class weights w `[C]`, applied by the true class. Default none. */
-  classWeights?: number[]|tf.Tensor;
-}
 
 /**
  * Multi-class hinge (Weston–Watkins): every wrong class whose score comes within Δ of the true
@@ -24,15 +16,20 @@ export interface MultiClassHingeOptions {
  * yTrue class indices `[...]`, yPred scores `[..., C]`; `'none'` has the batch dims. This is C ×
  * `F.multi_margin_loss` (PyTorch divides by C).
  */
-export const multiClassHinge = defineLoss<MultiClassHingeOptions>({
+export const multiClassHinge = defineLoss({
   name: 'multiClassHinge',
-  defaults: {margin: 1, p: 1, classWeights: undefined},
+  options: {
+    /** Δ, the margin the true class's score must win by. Default 1. */
+    margin: option.number(1),
+    /** The power of each violation (1 or 2 in PyTorch; any p ≥ 1 here). Default 1. */
+    p: option.number(1, {min: 1}),
+    /** Per-class weights w `[C]`, applied by the true class. Default none. */
+    classWeights: option.perClass(),
+  },
   labels: 'sparse',
   integerTargets: true,
   prepare(yTrue, yPred, o) {
     const name = 'multiClassHinge';
-    assertNumberOption(name, 'margin', o.margin);
-    assertNumberOption(name, 'p', o.p, 1);
     const {oneHot} = sparseTargets(name, yTrue, yPred);
     assertNoNaN(name, 'yPred', yPred);
     const numClasses = yPred.shape[yPred.rank - 1];
@@ -56,3 +53,5 @@ export const multiClassHinge = defineLoss<MultiClassHingeOptions>({
     return tf.mul(tf.mul(tf.expandDims(dLoss, -1), itemWeight), grad);
   },
 });
+
+export type MultiClassHingeOptions = LossOptions<typeof multiClassHinge>;

@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {sparseTargets} from '../core/class-targets';
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertNoNaN} from '../core/validate';
 
 import {optionalClassWeights} from './common';
-
-export interface NllLossOptions {
-  /** Per-class weights w `[C]`. Default none. */
-  classWeights?: number[]|tf.Tensor;
-  /** Items with this label contribute 0 and are left out of the mean. Default none. */
-  ignoreIndex?: number;
-}
 
 /**
  * Negative log-likelihood of class indices under log-probabilities yPred `[..., C]` (the output of
@@ -25,9 +19,14 @@ export interface NllLossOptions {
  * losses.nllLoss(tf.tensor1d([1], 'int32'), tf.log(tf.tensor2d([[0.1, 0.7, 0.2]])));  // 0.357
  * ```
  */
-export const nllLoss = defineLoss<NllLossOptions>({
+export const nllLoss = defineLoss({
   name: 'nllLoss',
-  defaults: {classWeights: undefined, ignoreIndex: undefined},
+  options: {
+    /** Per-class weights w `[C]`. Default none. */
+    classWeights: option.perClass(),
+    /** Items with this label contribute 0 and are left out of the mean. Default none. */
+    ignoreIndex: option.number(undefined),
+  },
   labels: 'sparse',
   integerTargets: true,
   prepare(yTrue, yPred, o) {
@@ -36,14 +35,18 @@ export const nllLoss = defineLoss<NllLossOptions>({
     const numClasses = yPred.shape[yPred.rank - 1];
     const w = optionalClassWeights('nllLoss', 'classWeights', o.classWeights, numClasses);
     const a = w ? tf.mul(oneHot, w) : oneHot;
-    const denominator = w || valid ? tf.sum(a) : tf.scalar(oneHot.size / numClasses);
-    return {yTrue: a, yPred, extras: [denominator]};
+    // Each item's weight c: its label's class weight, 0 where ignored ('mean' divides by Σc).
+    const itemWeights = w ? tf.sum(a, -1) : valid;
+    return {yTrue: a, yPred, extras: itemWeights ? [itemWeights] : []};
   },
-  forward(a, logProbabilities, _o, save, [denominator]) {
+  forward(a, logProbabilities, _o, save, [itemWeights]) {
     save([a]);
-    return {loss: tf.neg(tf.sum(tf.mul(a, logProbabilities), -1)), meanDenominator: denominator};
+    const loss = tf.neg(tf.sum(tf.mul(a, logProbabilities), -1));
+    return itemWeights ? {loss, itemWeights} : loss;
   },
   gradient(dLoss, [a]) {
     return tf.mul(tf.expandDims(tf.neg(dLoss), -1), a);
   },
 });
+
+export type NllLossOptions = LossOptions<typeof nllLoss>;

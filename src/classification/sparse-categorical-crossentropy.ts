@@ -1,22 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {sparseTargets} from '../core/class-targets';
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 
-import {checkLabelSmoothing, checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
-
-export interface SparseCategoricalCrossentropyOptions {
-  /** yPred holds logits. Default false: probabilities (Keras). */
-  fromLogits: boolean;
-  /** ε: the target puts 1 − ε + ε/C on the label and ε/C elsewhere. Default 0. */
-  labelSmoothing: number;
-  /** Per-class weights w `[C]`. Default none. */
-  classWeights?: number[]|tf.Tensor;
-  /** Items with this label contribute 0 and are left out of the mean. Default none. */
-  ignoreIndex?: number;
-  /** The class axis of yPred. Default −1. */
-  axis: number;
-}
+import {checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 /**
  * Cross-entropy against class indices: yTrue `[...]` (int32 or integral float32; `[..., 1]` is
@@ -29,21 +17,33 @@ export interface SparseCategoricalCrossentropyOptions {
  * the weighted mean over non-ignored items. One difference: with label smoothing, ignored items
  * and no class weights, PyTorch 1.13 divides the smoothing term by all items, ignored ones
  * included; here both terms divide by the non-ignored count. A batch where every item is ignored
- * has mean 0 (PyTorch: NaN). With probabilities it is Keras's `sparse_categorical_crossentropy`.
+ * has mean 0 (PyTorch: NaN). With probabilities it is Keras's `sparse_categorical_crossentropy`,
+ * which renormalises yPred over the classes: a yPred row that sums to 0 (Keras 3: NaN) is an error
+ * naming the row.
  *
  * ```js
  * losses.sparseCategoricalCrossentropy(tf.tensor1d([2, 0], 'int32'),
  *     tf.tensor2d([[0.1, 0.3, 0.2], [0.4, 0.1, 0.2]]), {fromLogits: true});  // 1.0209
  * ```
  */
-export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossentropyOptions>({
+export const sparseCategoricalCrossentropy = defineLoss({
   name: 'sparseCategoricalCrossentropy',
-  defaults: {fromLogits: false, labelSmoothing: 0, classWeights: undefined, ignoreIndex: undefined, axis: -1},
+  options: {
+    /** yPred holds logits. Default false: probabilities (Keras). */
+    fromLogits: option.boolean(false),
+    /** ε: the target puts 1 − ε + ε/C on the label and ε/C elsewhere. Default 0. */
+    labelSmoothing: option.number(0, {min: 0, max: 1}),
+    /** Per-class weights w `[C]`. Default none. */
+    classWeights: option.perClass(),
+    /** Items with this label contribute 0 and are left out of the mean. Default none. */
+    ignoreIndex: option.number(undefined),
+    /** The class axis of yPred. Default −1. */
+    axis: option.integer(-1),
+  },
   labels: 'sparse',
   integerTargets: true,
   prepare(yTrue, yPred, o) {
     const name = 'sparseCategoricalCrossentropy';
-    checkLabelSmoothing(name, o.labelSmoothing);
     const p = classAxisLast(name, yPred, o.axis);
     checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const numClasses = p.shape[p.rank - 1];
@@ -57,13 +57,14 @@ export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossen
       const spread = valid ? tf.mul(tf.expandDims(valid, -1), uniform) : tf.broadcastTo(uniform, p.shape);
       a = tf.add(tf.mul(a, 1 - eps), spread);
     }
-    const denominator = w ? tf.sum(tf.mul(oneHot, w)) : valid ? tf.sum(valid) : tf.scalar(oneHot.size / numClasses);
-    return {yTrue: a, yPred: p, extras: [denominator]};
+    // Each item's weight c: its label's class weight, 0 where ignored ('mean' divides by Σc).
+    const itemWeights = w ? tf.sum(tf.mul(oneHot, w), -1) : valid;
+    return {yTrue: a, yPred: p, extras: itemWeights ? [itemWeights] : []};
   },
-  forward(a, yPred, o, save, [denominator]) {
+  forward(a, yPred, o, save, [itemWeights]) {
     const loss = o.fromLogits ? logitsCrossEntropyForward(a, yPred, save) :
                                 probabilityCrossEntropyForward(a, yPred, save);
-    return {loss, meanDenominator: denominator};
+    return itemWeights ? {loss, itemWeights} : loss;
   },
   gradient(dLoss, saved, o) {
     if (o.fromLogits) return logitsCrossEntropyGradient(dLoss, saved[0], saved[1]);
@@ -71,3 +72,5 @@ export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossen
     return probabilityCrossEntropyGradient(dLoss, a, q, sum, clipped);
   },
 });
+
+export type SparseCategoricalCrossentropyOptions = LossOptions<typeof sparseCategoricalCrossentropy>;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {assertClassIndices, assertMinRank, assertNumberOption} from './validate';
+import {assertClassIndices, assertMinRank} from './validate';
 
 // Class-index targets, shared by every loss that reads labels as indices: the sparse
 // cross-entropies and hinges, and the overlap losses when given a label map.
@@ -32,7 +32,6 @@ export function sparseTargets(
         `[${[...batchShape, 1].join(',')}]) to match 'yPred' [${yPred.shape.join(',')}], got ` +
         `[${yTrue.shape.join(',')}]`);
   }
-  if (ignoreIndex !== undefined) assertNumberOption(lossName, 'ignoreIndex', ignoreIndex);
   const numClasses = yPred.shape[yPred.rank - 1];
   assertClassIndices(lossName, 'yTrue', labels, numClasses, ignoreIndex);
   const indices = tf.cast(labels, 'int32');
@@ -53,6 +52,8 @@ export function sparseTargets(
  * reads as garbage — the multiplication by 1 makes a real float32 buffer on every backend.
  */
 export function floatOneHot(indices: tf.Tensor, numClasses: number): tf.Tensor {
+  // tf.oneHot rejects a depth of 1; one class is the one-hot of "index is 0".
+  if (numClasses === 1) return tf.expandDims(tf.cast(tf.equal(indices, 0), 'float32'), -1);
   return tf.mul(tf.cast(tf.oneHot(indices as tf.Tensor1D, numClasses), 'float32'), 1);
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {describeCompileLoss, get, isRegistered, LabelKind, labelKindOf, labelKindOfFunction} from './registry';
+import {describeCompileLoss, deserialize, get, isRegistered, LabelKind, labelKindOf, labelKindOfFunction, LossName, serialize, SerializedLoss} from './registry';
 
 // tfjs-layers resolves string losses in a private map and reads `'accuracy'` and sparse targets
 // by the identity of its own loss functions (see docs/TFJS-NOTES.md in this repo). This module
@@ -21,17 +21,64 @@ interface PatchedModel {
 }
 
 const PATCHED = Symbol.for('tfjs-losses.compilePatched');
+/** Where a compiled model keeps its losses' configs, for `getTrainingConfig`. */
+const SERIALIZED = Symbol.for('tfjs-losses.serializedLosses');
+/** The key of a saved training config that holds the losses' configs. */
+const TRAINING_CONFIG_KEY = 'tfjs_losses';
 let tfjsSparseCrossentropy: Function|undefined;
 
-function resolveOne(loss: string|Function): {fn: string|Function; name?: string; labels: LabelKind} {
+/** The losses' configs in the shape of `compile`'s loss argument; null where a name says it all. */
+type SerializedStructure = SerializedLoss|Array<SerializedLoss|null>|{[output: string]: SerializedLoss|null};
+
+/** Losses rebuilt from a saved config, waiting for the `compile` that `loadTrainingConfig` makes. */
+let pendingLosses: Array<Function|null>|{[output: string]: Function|null}|Function|undefined;
+
+interface ResolvedLoss {
+  fn: string|Function;
+  /** What `model.loss` records, for tfjs's own save: a registered name. */
+  name?: string;
+  /** The loss's config when the name alone does not rebuild it. */
+  serialized?: SerializedLoss;
+  labels: LabelKind;
+}
+
+function resolveOne(loss: string|Function): ResolvedLoss {
   if (typeof loss === 'string') {
     if (!isRegistered(loss)) return {fn: loss, labels: 'other'};
-    return {fn: get(loss), name: loss, labels: labelKindOf(loss)};
+    return {fn: get(loss as LossName), name: loss, labels: labelKindOf(loss)};
   }
-  const info = describeCompileLoss(loss);
-  if (!info) return {fn: loss, labels: labelKindOfFunction(loss)};
-  const hasExtra = Object.keys(info.extraOptions).length > 0;
-  return {fn: loss, name: hasExtra ? undefined : info.name, labels: info.labels};
+  const labels = describeCompileLoss(loss)?.labels ?? labelKindOfFunction(loss);
+  let serialized: SerializedLoss;
+  try {
+    serialized = serialize(loss);
+  } catch {
+    return {fn: loss, labels};  // the user's own function: tfjs's rules
+  }
+  const byName = Object.keys(serialized.config).length === 0 && isRegistered(serialized.className);
+  return {fn: loss, name: serialized.className, serialized: byName ? undefined : serialized, labels};
+}
+
+function rebuild(serialized: SerializedLoss|null): Function|null {
+  return serialized ? deserialize(serialized) : null;
+}
+
+/** The saved configs as loss functions, in the shape of the loss argument. */
+function rebuildLosses(structure: SerializedStructure): NonNullable<typeof pendingLosses> {
+  if (Array.isArray(structure)) return structure.map(rebuild);
+  if ('className' in structure && typeof structure.className === 'string') return deserialize(structure as SerializedLoss);
+  return Object.fromEntries(Object.entries(structure).map(([k, v]) => [k, rebuild(v as SerializedLoss|null)]));
+}
+
+/** `loss` with the rebuilt functions in place of the names tfjs passes back. */
+function withRebuiltLosses(loss: LossArg, rebuilt: NonNullable<typeof pendingLosses>): LossArg {
+  if (typeof rebuilt === 'function') return rebuilt;
+  if (Array.isArray(rebuilt)) {
+    return (Array.isArray(loss) ? loss : [loss]).map((l, i) => rebuilt[i] ?? l) as LossArg;
+  }
+  if (loss != null && typeof loss === 'object' && !Array.isArray(loss)) {
+    return Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, rebuilt[k] ?? l])) as LossArg;
+  }
+  return loss;
 }
 
 const ACCURACY = ['accuracy', 'acc'];
@@ -64,7 +111,7 @@ const CROSSENTROPY = ['crossentropy', 'ce'];
 /** tfjs's `'ce'` metric, read the way the loss reads its labels (probabilities, as tfjs's). */
 function crossentropyFor(labels: LabelKind): Function|undefined {
   if (labels === 'sparse') {
-    return namedMetric('ce', (t, p) => get('sparseCategoricalCrossentropy')(t, p));
+    return namedMetric('ce', (t, p) => get('sparseCategoricalCrossentropy' as LossName)(t, p));
   }
   if (labels === 'binary') return namedMetric('ce', (t, p) => tf.metrics.binaryCrossentropy(t, p));
   return undefined;
@@ -78,7 +125,7 @@ function resolveMetricList(metrics: unknown, labels: LabelKind): unknown {
     if (typeof m !== 'string') return m;
     if (ACCURACY.includes(m)) return accuracy ?? m;
     if (CROSSENTROPY.includes(m)) return crossentropy ?? m;
-    return isRegistered(m) ? get(m) : m;
+    return isRegistered(m) ? get(m as LossName) : m;
   };
   if (typeof metrics === 'string') return swap(metrics);
   if (Array.isArray(metrics)) return metrics.map(swap);
@@ -171,30 +218,39 @@ export function installCompilePatch(): void {
   const originalCompile = proto.compile as Function;
   const originalStandardize = proto.standardizeUserDataXY as Function;
 
-  proto.compile = function(this: PatchedModel, args: tf.ModelCompileArgs) {
+  proto.compile = function(this: PatchedModel&{[SERIALIZED]?: SerializedStructure}, args: tf.ModelCompileArgs) {
     const outputNames = this.outputNames;
-    const loss = args.loss as LossArg;
+    let loss = args.loss as LossArg;
+    if (pendingLosses !== undefined) {
+      loss = withRebuiltLosses(loss, pendingLosses);
+      pendingLosses = undefined;
+    }
     let resolvedLoss: LossArg;
     let savedLoss: LossArg|undefined;
+    let serialized: SerializedStructure|undefined;
     let labels: LabelKind[];
+    const named = (r: ResolvedLoss) => r.name !== undefined || typeof r.fn === 'string';
     if (typeof loss === 'string' || typeof loss === 'function') {
       const r = resolveOne(loss);
       resolvedLoss = r.fn as LossArg;
       savedLoss = r.name;
+      serialized = r.serialized;
       labels = outputNames.map(() => r.labels);
     } else if (Array.isArray(loss)) {
       const rs = loss.map(resolveOne);
       resolvedLoss = rs.map((r) => r.fn) as LossArg;
-      savedLoss = rs.every((r) => r.name !== undefined || typeof r.fn === 'string') ?
-          rs.map((r) => r.name ?? (r.fn as string)) :
-          undefined;
+      savedLoss = rs.every(named) ? rs.map((r) => r.name ?? (r.fn as string)) : undefined;
+      if (rs.some((r) => r.serialized)) serialized = rs.map((r) => r.serialized ?? null);
       labels = rs.map((r) => r.labels);
     } else if (loss != null && typeof loss === 'object') {
       const entries = Object.entries(loss).map(([k, v]) => [k, resolveOne(v)] as const);
       resolvedLoss = Object.fromEntries(entries.map(([k, r]) => [k, r.fn])) as LossArg;
-      savedLoss = entries.every(([, r]) => r.name !== undefined || typeof r.fn === 'string') ?
+      savedLoss = entries.every(([, r]) => named(r)) ?
           Object.fromEntries(entries.map(([k, r]) => [k, r.name ?? r.fn])) as LossArg :
           undefined;
+      if (entries.some(([, r]) => r.serialized)) {
+        serialized = Object.fromEntries(entries.map(([k, r]) => [k, r.serialized ?? null]));
+      }
       labels = outputNames.map((n) => {
         const hit = entries.find(([k]) => k === n);
         return hit ? hit[1].labels : 'other';
@@ -205,9 +261,33 @@ export function installCompilePatch(): void {
     }
     const metrics = resolveMetrics(args.metrics, labels, outputNames);
     originalCompile.call(this, {...args, loss: resolvedLoss, metrics});
-    // What model.save records: names where every loss has one, so the model loads compiled.
+    // What model.save records: names where every loss has one, so the model loads compiled, and
+    // the configs that the names alone do not carry (written by getTrainingConfig below).
     if (savedLoss !== undefined) this.loss = savedLoss;
+    this[SERIALIZED] = savedLoss !== undefined ? serialized : undefined;
     this.metrics = args.metrics;
+  };
+
+  const originalGetTrainingConfig = proto.getTrainingConfig as Function;
+  const originalLoadTrainingConfig = proto.loadTrainingConfig as Function;
+
+  // tf.Sequential compiles an inner LayersModel (which holds the configs) and copies its loss.
+  proto.getTrainingConfig = function(this: {[SERIALIZED]?: SerializedStructure; model?: {[SERIALIZED]?: SerializedStructure}}) {
+    const config = originalGetTrainingConfig.call(this);
+    const serialized = this[SERIALIZED] ?? (this.model !== (this as unknown) ? this.model?.[SERIALIZED] : undefined);
+    if (serialized !== undefined) config[TRAINING_CONFIG_KEY] = {version: 1, loss: serialized};
+    return config;
+  };
+
+  proto.loadTrainingConfig = function(this: unknown, trainingConfig: {[TRAINING_CONFIG_KEY]?: {loss?: SerializedStructure}}) {
+    const saved = trainingConfig?.[TRAINING_CONFIG_KEY]?.loss;
+    if (saved == null) return originalLoadTrainingConfig.call(this, trainingConfig);
+    pendingLosses = rebuildLosses(saved);
+    try {
+      return originalLoadTrainingConfig.call(this, trainingConfig);
+    } finally {
+      pendingLosses = undefined;
+    }
   };
 
   proto.standardizeUserDataXY = function(this: PatchedModel, ...rest: unknown[]) {

@@ -1,24 +1,63 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
+import {checkOptions, defaultsOf, OptionSchema, OptionsOf} from './options';
 import {normalizeReduction, ReductionLike} from './reduction';
 import {LabelKind, registerBase, setFunctionLabels} from './registry';
-import {assertNoNaN, assertSameShape, resolveOptions, TensorLike, toTensor, withBatchedChecks} from './validate';
+import {assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks} from './validate';
 
-/** Options every loss takes on top of its own. */
+/** Options every loss takes on top of its own: how it is reduced and weighted. */
 export interface ReductionOption {
-  /** `'none' | 'mean' | 'sum'` or a `tf.Reduction`; default `'mean'`. */
+  /**
+   * `'none'`, `'sum'`, `'mean'` (default), `'weightedMean'`, `'sumByNonzeroWeights'`, or a
+   * `tf.Reduction` (`MEAN` is `'weightedMean'`, `SUM_BY_NONZERO_WEIGHTS` is `'sumByNonzeroWeights'`,
+   * as in `tf.losses`).
+   */
   reduction?: ReductionLike;
+  /**
+   * Per-item weights (no gradient), a tensor or nested array broadcastable to the loss's `'none'`
+   * output: `'none'` gives w·loss, `'sum'` Σ w·loss, `'mean'` Σ w·loss / N, `'weightedMean'`
+   * Σ w·loss / Σ w, `'sumByNonzeroWeights'` Σ w·loss / #(w ≠ 0).
+   */
+  weights?: TensorLike;
 }
+
+/** The options a call takes: any of the loss's own, plus `reduction` and `weights`. */
+export type CallOptions<O extends object> = Partial<O>&ReductionOption;
 
 /** A two-argument loss: `(yTrue, yPred, options?) => Tensor`, labels first (the tfjs order). */
-export interface LossFunction<O extends object> {
-  (yTrue: TensorLike, yPred: TensorLike, options?: Partial<O>&ReductionOption): tf.Tensor;
+export interface LossFunction<O extends object, N extends string = string> {
+  (yTrue: TensorLike, yPred: TensorLike, options?: CallOptions<O>): tf.Tensor;
   /** The name it is registered under. */
-  readonly lossName: string;
-  /** Every option with its default (reduction aside). */
+  readonly lossName: N;
+  /** Every option with its default (reduction and weights aside). */
   readonly defaults: Readonly<O>;
+  /** The declaration of every option: default, accepted values, type. */
+  readonly schema: OptionSchema;
 }
+
+/**
+ * A loss with tensor arguments after yPred: `(yTrue, yPred, ...inputs, options?)`. It cannot serve
+ * `model.compile` and is not registered by name.
+ */
+export interface MultiInputLossFunction<O extends object, N extends string = string> {
+  (yTrue: TensorLike, yPred: TensorLike, ...inputsThenOptions: Array<TensorLike|CallOptions<O>|undefined>): tf.Tensor;
+  readonly lossName: N;
+  readonly defaults: Readonly<O>;
+  readonly schema: OptionSchema;
+  /** The names of the tensor arguments after yPred, in order. */
+  readonly extraInputs: readonly string[];
+}
+
+/** What `defineLoss` returns: a two-argument loss, or one with further tensor inputs. */
+export type DefinedLoss<O extends object, N extends string, X extends readonly ExtraInput[]> =
+    X extends readonly [] ? LossFunction<O, N> : MultiInputLossFunction<O, N>;
+
+/** The options type of a loss function: `LossOptions<typeof losses.binaryFocalCrossentropy>`. */
+export type LossOptions<F> = F extends LossFunction<infer O, string> ? O : never;
+
+/** The options the core handles for every loss. */
+export const CORE_OPTIONS = ['reduction', 'weights'] as const;
 
 /** The prepared inputs of a loss: validated, converted, reshaped. */
 export interface PreparedInputs {
@@ -41,11 +80,15 @@ export interface ExtraInput {
 }
 
 /** Everything that defines a two-argument loss. */
-export interface LossSpec<O extends object> {
+export interface LossSpec<S extends OptionSchema, N extends string = string, O extends object = OptionsOf<S>> {
   /** The loss's name: in errors, in the registry, in saved models. */
-  name: string;
-  /** Every option with its default; options not listed here are rejected. */
-  defaults: O;
+  name: N;
+  /**
+   * Every option, declared once with `option.*`: its default, the values it accepts, and its
+   * TypeScript type. Options not declared here are rejected, and so are values of the wrong type
+   * or out of range, before any tensor is made.
+   */
+  options: S;
   /**
    * How the loss reads its targets: `'sparse'` (class indices: `fit` accepts targets without the
    * class axis, `'accuracy'` is sparse categorical accuracy), `'binary'` (`'accuracy'` is binary
@@ -60,7 +103,7 @@ export interface LossSpec<O extends object> {
    * Tensor arguments after yPred: the loss is then called `(yTrue, yPred, ...inputs, options?)`.
    * Such a loss cannot serve `model.compile` (which passes two tensors) and is not registered.
    */
-  extraInputs?: ExtraInput[];
+  extraInputs?: readonly ExtraInput[];
   /**
    * Checks shapes and values and returns the tensors the forward pass reads (value checks made
    * here are read back together, in one synchronisation, when it returns). Runs in the call's
@@ -89,6 +132,29 @@ export interface LossSpec<O extends object> {
 }
 
 /**
+ * Runs `f` and, if it throws while a gradient tape records (inside `tf.grad`, `tf.variableGrads`,
+ * `optimizer.minimize`, `model.fit`), takes the tape nodes `f`'s ops added off the tape and disposes
+ * the tensors they saved for the backward pass. tfjs saves those as kept clones (no `tf.tidy` frees
+ * them) and disposes them only at the end of a backward pass, which the throw prevents: without
+ * this, every op run before an input error (conversions, value-check statistics, the read-back)
+ * would leak its saved tensors. Nodes recorded before `f` started (the caller's own ops) are left
+ * alone: they are tfjs's to free (see docs/TFJS-NOTES.md).
+ */
+export function disposeTapeOnError<T>(f: () => T): T {
+  const state = tf.engine().state;
+  const tape = state.activeTape;
+  const start = tape ? tape.length : 0;
+  try {
+    return f();
+  } catch (error) {
+    if (tape && state.activeTape === tape && tape.length > start) {
+      for (const node of tape.splice(start)) node.saved?.forEach((t) => t.dispose());
+    }
+    throw error;
+  }
+}
+
+/**
  * Defines a loss as one `tf.customGrad` op: your forward pass and its analytic gradient, with
  * reductions, option checking, input conversion, and registration by name handled for you. This is
  * the machinery every loss of this library is built with.
@@ -96,41 +162,47 @@ export interface LossSpec<O extends object> {
  * ```js
  * const cubic = losses.defineLoss({
  *   name: 'cubicError',
- *   defaults: {},
- *   forward: (yTrue, yPred, _o, save) => { save([yTrue, yPred]); return tf.abs(tf.sub(yPred, yTrue)).pow(3); },
- *   gradient: (dLoss, [yTrue, yPred]) => {
+ *   options: {scale: losses.option.number(1, {above: 0})},   // default, accepted values, type
+ *   forward: (yTrue, yPred, {scale}, save) => {
+ *     save([yTrue, yPred]);
+ *     return tf.mul(tf.abs(tf.sub(yPred, yTrue)).pow(3), scale);
+ *   },
+ *   gradient: (dLoss, [yTrue, yPred], {scale}) => {
  *     const r = tf.sub(yPred, yTrue);
- *     return tf.mul(dLoss, tf.mul(3, tf.mul(r, tf.abs(r))));
+ *     return tf.mul(dLoss, tf.mul(3 * scale, tf.mul(r, tf.abs(r))));
  *   },
  * });
  * cubic(yTrue, yPred, {reduction: 'sum'});
  * model.compile({optimizer: 'adam', loss: 'cubicError'});
  * ```
  */
-export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O> {
+export function defineLoss<S extends OptionSchema, N extends string, const X extends readonly ExtraInput[] = []>(
+    spec: LossSpec<S, N>&{extraInputs?: X}): DefinedLoss<OptionsOf<S>, N, X> {
+  type O = OptionsOf<S>;
   const {name} = spec;
   const extraSpecs = spec.extraInputs ?? [];
-  const defaults = {...spec.defaults, reduction: 'mean' as ReductionLike};
   const fn = (yTrue: TensorLike, yPred: TensorLike, ...rest: unknown[]) => {
     const extraArgs = rest.slice(0, extraSpecs.length) as TensorLike[];
     extraSpecs.forEach((input, i) => {
       if (extraArgs[i] == null) throw new Error(`${name}: missing argument '${input.name}'`);
     });
-    const options = rest[extraSpecs.length] as Partial<typeof defaults>|undefined;
-    const opts = resolveOptions(name, defaults, options);
-    let reduction = normalizeReduction(name, opts.reduction);
+    const options = rest[extraSpecs.length] as CallOptions<O>|undefined;
+    const opts = checkOptions(name, spec.options, options, CORE_OPTIONS);
+    let reduction = normalizeReduction(name, options?.reduction);
     if (spec.batchScalar) {
       if (reduction === 'none') {
         throw new Error(`${name}: the loss is one value per batch; reduction 'none' is not available (use 'mean' or 'sum')`);
       }
       if (reduction === 'perSample') reduction = 'mean';
     }
-    return tf.tidy(() => {
+    return disposeTapeOnError(() => tf.tidy(() => {
+      const weights = options?.weights == null ? undefined : toTensor(name, 'weights', options.weights, 'float32');
       let t = toTensor(name, 'yTrue', yTrue, spec.integerTargets ? undefined : 'float32');
       let p = toTensor(name, 'yPred', yPred, 'float32');
       let inputs = extraArgs.map((a, i) => toTensor(name, extraSpecs[i].name, a, extraSpecs[i].integer ? undefined : 'float32'));
       let extras: tf.Tensor[] = [];
       withBatchedChecks(() => {
+        if (weights) assertNoNaN(name, 'weights', weights);
         if (spec.prepare) {
           const prepared = spec.prepare(t, p, opts, inputs);
           if (prepared) ({yTrue: t, yPred: p, extras = [], inputs = inputs} = prepared);
@@ -158,15 +230,17 @@ export function defineLoss<O extends object>(spec: LossSpec<O>): LossFunction<O>
           return Array.isArray(g) ? g : [g];
         },
       };
-      return runLoss(kernel, differentiable, reduction);
-    });
+      return runLoss(kernel, differentiable, reduction, weights, name);
+    }));
   };
   Object.defineProperty(fn, 'name', {value: name});
   Object.defineProperty(fn, 'lossName', {value: name});
-  Object.defineProperty(fn, 'defaults', {value: Object.freeze({...spec.defaults})});
+  Object.defineProperty(fn, 'defaults', {value: Object.freeze(defaultsOf(spec.options))});
+  Object.defineProperty(fn, 'schema', {value: spec.options});
+  Object.defineProperty(fn, 'extraInputs', {value: Object.freeze(extraSpecs.map((input) => input.name))});
   setFunctionLabels(fn, spec.labels ?? 'other');
   if (spec.register !== false && extraSpecs.length === 0) {
     registerBase(name, fn as (a: tf.Tensor, b: tf.Tensor, o?: object) => tf.Tensor, spec.labels ?? 'other');
   }
-  return fn as unknown as LossFunction<O>;
+  return fn as unknown as DefinedLoss<O, N, X>;
 }

@@ -272,38 +272,6 @@ export function assertSignLabels(lossName: string, argName: string, labels: tf.T
 }
 
 /**
- * Checks an options object: rejects keys the loss does not know (a typo would otherwise be a
- * silent default) and returns the options merged over the defaults.
- */
-export function resolveOptions<O extends object>(
-    lossName: string, defaults: O, options: Partial<O>|undefined): O {
-  const merged = {...defaults};
-  if (options == null) return merged;
-  if (typeof options !== 'object') {
-    throw new Error(`${lossName}: options must be an object, got ${typeof options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(key in defaults)) {
-      const known = Object.keys(defaults).join(', ');
-      throw new Error(`${lossName}: unknown option '${key}' (known options: ${known})`);
-    }
-    const value = (options as Record<string, unknown>)[key];
-    if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
-  }
-  return merged;
-}
-
-/** Throws unless `value` is a finite number within [lo, hi]. */
-export function assertNumberOption(
-    lossName: string, option: string, value: unknown, lo = -Infinity, hi = Infinity): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < lo || value > hi) {
-    throw new Error(
-        `${lossName}: option '${option}' must be a number in [${lo}, ${hi}], got ` +
-        `${JSON.stringify(value)}`);
-  }
-}
-
-/**
  * Turns a per-class weight option (array or 1-D tensor) into a float32 `[C]` tensor, checking its
  * length against the number of classes.
  */

@@ -157,10 +157,10 @@ function checkBoxes(lossName: string, argName: string, boxes: tf.Tensor): void {
   });
 }
 
-function boxLoss(name: string, kind: Kind): LossFunction<Record<never, never>> {
-  return defineLoss<Record<never, never>>({
+function boxLoss<N extends string>(name: N, kind: Kind): LossFunction<Record<never, never>, N> {
+  return defineLoss({
     name,
-    defaults: {},
+    options: {},
     labels: 'other',
     prepare(yTrue, yPred) {
       assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);

@@ -2,29 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 
 import {ReductionOption} from '../core/define-loss';
 import {LossForward, LossKernel, runLoss} from '../core/loss-op';
+import {checkOptions, defaultsOf, option, OptionSchema, OptionsOf} from '../core/options';
 import {InternalReduction, normalizeReduction} from '../core/reduction';
-import {assertNoNaN, resolveOptions, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
+import {assertNoNaN, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
 
 /** The GAN objectives: see {@link ganDiscriminatorLoss} and {@link ganGeneratorLoss}. */
 export type GanLossKind = 'minimax'|'nonSaturating'|'lsgan'|'hinge'|'wasserstein';
 
 export const GAN_LOSS_KINDS: readonly GanLossKind[] = ['minimax', 'nonSaturating', 'lsgan', 'hinge', 'wasserstein'];
 
-export interface GanLossOptions {
+const ganOptions = {
   /** The objective; default `'nonSaturating'`. */
-  kind: GanLossKind;
-}
+  kind: option.oneOf(GAN_LOSS_KINDS, 'nonSaturating'),
+};
 
-const GAN_DEFAULTS: GanLossOptions = {kind: 'nonSaturating'};
-
-function checkKind(lossName: string, kind: unknown): GanLossKind {
-  if (!(GAN_LOSS_KINDS as readonly unknown[]).includes(kind)) {
-    throw new Error(
-        `${lossName}: option 'kind' must be one of ${GAN_LOSS_KINDS.map((k) => `'${k}'`).join(', ')}, got ` +
-        `${JSON.stringify(kind)}`);
-  }
-  return kind as GanLossKind;
-}
+export type GanLossOptions = OptionsOf<typeof ganOptions>;
 
 function describeShape(shape: number[]): string {
   return `[${shape.join(',')}]`;
@@ -77,19 +69,18 @@ const GENERATOR_TERMS: Record<GanLossKind, Term> = {
   wasserstein: {value: (f) => tf.neg(f), derivative: constant(-1)},
 };
 
-/** Resolves the options and the reduction of a GAN loss call. */
-function resolve(lossName: string, options: unknown): {kind: GanLossKind; reduction: InternalReduction} {
-  const opts = resolveOptions(
-      lossName, {...GAN_DEFAULTS, reduction: 'mean'} as GanLossOptions&ReductionOption,
-      options as Partial<GanLossOptions&ReductionOption>|undefined);
-  const kind = checkKind(lossName, opts.kind);
-  return {kind, reduction: normalizeReduction(lossName, opts.reduction)};
+/** Checks the options of a GAN loss call: its kind, reduction and weights (still as given). */
+function resolve(lossName: string, options: Partial<GanLossOptions>&ReductionOption|undefined):
+    {kind: GanLossKind; reduction: InternalReduction; weights?: TensorLike} {
+  const {kind} = checkOptions(lossName, ganOptions, options, ['reduction', 'weights']);
+  return {kind, reduction: normalizeReduction(lossName, options?.reduction), weights: options?.weights ?? undefined};
 }
 
 function attachInfo(fn: Function, lossName: string): void {
   Object.defineProperty(fn, 'name', {value: lossName});
   Object.defineProperty(fn, 'lossName', {value: lossName});
-  Object.defineProperty(fn, 'defaults', {value: Object.freeze({...GAN_DEFAULTS})});
+  Object.defineProperty(fn, 'defaults', {value: Object.freeze(defaultsOf(ganOptions))});
+  Object.defineProperty(fn, 'schema', {value: ganOptions});
 }
 
 /** `ganDiscriminatorLoss(realLogits, fakeLogits, options?)`. */
@@ -97,6 +88,7 @@ export interface GanDiscriminatorLossFunction {
   (realLogits: TensorLike, fakeLogits: TensorLike, options?: Partial<GanLossOptions>&ReductionOption): tf.Tensor;
   readonly lossName: string;
   readonly defaults: Readonly<GanLossOptions>;
+  readonly schema: OptionSchema;
 }
 
 /** `ganGeneratorLoss(fakeLogits, options?)`. */
@@ -104,6 +96,7 @@ export interface GanGeneratorLossFunction {
   (fakeLogits: TensorLike, options?: Partial<GanLossOptions>&ReductionOption): tf.Tensor;
   readonly lossName: string;
   readonly defaults: Readonly<GanLossOptions>;
+  readonly schema: OptionSchema;
 }
 
 const DISCRIMINATOR = 'ganDiscriminatorLoss';
@@ -124,8 +117,10 @@ const GENERATOR = 'ganGeneratorLoss';
  * label 0 on the fake ones. `'none'` is the real term plus the fake term of each element (shape of
  * the logits, `[B]` for `[B]` or `[B, 1]`-like critics) and needs both inputs to have the same
  * shape; `'mean'` is the mean of the real terms plus the mean of the fake terms, so the two batches
- * may differ in size (then `'none'` is an error); `'sum'` sums every term. Both inputs receive
- * gradients (the fake logits usually come from the generator through the discriminator).
+ * may differ in size (then `'none'` is an error); `'sum'` sums every term. `weights` weigh the
+ * `'none'` values (with batches of different sizes, the real terms then the fake ones, side by
+ * side). Both inputs receive gradients (the fake logits usually come from the generator through
+ * the discriminator).
  *
  * It is not registered for `model.compile`: it takes two logits tensors, not labels and
  * predictions, so `fit(x, y)` cannot supply them; train a GAN in a custom loop with
@@ -138,7 +133,7 @@ const GENERATOR = 'ganGeneratorLoss';
 export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
     realLogits: TensorLike, fakeLogits: TensorLike, options?: Partial<GanLossOptions>&ReductionOption) => {
   const name = DISCRIMINATOR;
-  const {kind, reduction} = resolve(name, options);
+  const {kind, reduction: asked, weights} = resolve(name, options);
   const realTerm = REAL_TERMS[kind];
   const fakeTerm = FAKE_TERMS[kind];
   return tf.tidy(() => {
@@ -146,7 +141,11 @@ export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
     if (fakeLogits == null) throw new Error(`${name}: missing argument 'fakeLogits'`);
     const real = toTensor(name, 'realLogits', realLogits, 'float32');
     const fake = toTensor(name, 'fakeLogits', fakeLogits, 'float32');
+    const w = weights === undefined ? undefined : toTensor(name, 'weights', weights, 'float32');
     const sameShape = tf.util.arraysEqual(real.shape, fake.shape);
+    // Without weights 'weightedMean' and 'sumByNonzeroWeights' are 'mean', which the batches of
+    // different sizes define with their own per-term factors (read by 'mean' alone).
+    const reduction = !sameShape && !w && (asked === 'weightedMean' || asked === 'sumByNonzeroWeights') ? 'mean' : asked;
     if (!sameShape && (reduction === 'none' || reduction === 'perSample')) {
       throw new Error(
           `${name}: reduction 'none' needs 'realLogits' and 'fakeLogits' of the same shape (one loss per ` +
@@ -154,6 +153,7 @@ export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
           `${describeShape(fake.shape)}; use 'mean' (mean of the real terms + mean of the fake terms) or 'sum'`);
     }
     withBatchedChecks(() => {
+      if (w) assertNoNaN(name, 'weights', w);
       assertNoNaN(name, 'realLogits', real);
       assertNoNaN(name, 'fakeLogits', fake);
     });
@@ -176,7 +176,7 @@ export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
         return [tf.mul(dReal, realTerm.derivative(r)), tf.mul(dFake, fakeTerm.derivative(f))];
       },
     };
-    return runLoss(kernel, [real, fake], reduction);
+    return runLoss(kernel, [real, fake], reduction, w, name);
   });
 }) as unknown as GanDiscriminatorLossFunction;
 attachInfo(ganDiscriminatorLoss, DISCRIMINATOR);
@@ -201,12 +201,16 @@ attachInfo(ganDiscriminatorLoss, DISCRIMINATOR);
 export const ganGeneratorLoss: GanGeneratorLossFunction = ((
     fakeLogits: TensorLike, options?: Partial<GanLossOptions>&ReductionOption) => {
   const name = GENERATOR;
-  const {kind, reduction} = resolve(name, options);
+  const {kind, reduction, weights} = resolve(name, options);
   const term = GENERATOR_TERMS[kind];
   return tf.tidy(() => {
     if (fakeLogits == null) throw new Error(`${name}: missing argument 'fakeLogits'`);
     const fake = toTensor(name, 'fakeLogits', fakeLogits, 'float32');
-    withBatchedChecks(() => assertNoNaN(name, 'fakeLogits', fake));
+    const w = weights === undefined ? undefined : toTensor(name, 'weights', weights, 'float32');
+    withBatchedChecks(() => {
+      if (w) assertNoNaN(name, 'weights', w);
+      assertNoNaN(name, 'fakeLogits', fake);
+    });
     const kernel: LossKernel = {
       forward: ([f], save) => {
         save([f]);
@@ -214,7 +218,7 @@ export const ganGeneratorLoss: GanGeneratorLossFunction = ((
       },
       gradient: (dLoss, [f]) => [tf.mul(dLoss, term.derivative(f))],
     };
-    return runLoss(kernel, [fake], reduction);
+    return runLoss(kernel, [fake], reduction, w, name);
   });
 }) as unknown as GanGeneratorLossFunction;
 attachInfo(ganGeneratorLoss, GENERATOR);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {checkOptions, option, OptionsOf} from '../core/options';
 import {
-  assertInRange, assertMinRank, assertNoNaN, assertNumberOption, assertSameShape, resolveOptions,
-  TensorLike, toTensor, withBatchedChecks,
+  assertInRange, assertMinRank, assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks,
 } from '../core/validate';
 
 const NAME = 'gradientPenalty';
@@ -13,17 +13,22 @@ const NORM_EPSILON = 1e-12;
 /** A critic (WGAN) or discriminator: images or feature vectors `[B, ...]` to scores `[B]` or `[B, 1]`. */
 export type Critic = (x: tf.Tensor) => tf.Tensor;
 
-export interface GradientPenaltyOptions {
+const gradientPenaltyOptions = {
   /** λ, the penalty's weight (Gulrajani et al. use 10). Default 10. */
-  weight: number;
+  weight: option.number(10, {min: 0}),
   /**
    * The interpolation factors ε, one per sample: shape `[B]` or `[B, 1, ..., 1]`, values in
    * [0, 1]. Default: drawn from U[0, 1] on every call (see `seed`).
    */
-  epsilon?: TensorLike;
+  epsilon: option.custom<TensorLike|undefined>(
+      undefined, 'a tf.Tensor or an array of interpolation factors (or undefined)',
+      (v) => v === undefined || v instanceof tf.Tensor || Array.isArray(v) || ArrayBuffer.isView(v) || typeof v === 'number',
+      ['0.5', true, {}]),
   /** Seed for the default ε ~ U[0, 1] (tests); without it every call draws fresh factors. */
-  seed?: number;
-}
+  seed: option.number(undefined),
+};
+
+export type GradientPenaltyOptions = OptionsOf<typeof gradientPenaltyOptions>;
 
 function shapeString(shape: number[]): string {
   return `[${shape.join(',')}]`;
@@ -60,13 +65,10 @@ function shapeString(shape: number[]): string {
  */
 export function gradientPenalty(
     critic: Critic, real: TensorLike, fake: TensorLike, options?: Partial<GradientPenaltyOptions>): tf.Scalar {
-  const opts = resolveOptions<GradientPenaltyOptions>(
-      NAME, {weight: 10, epsilon: undefined, seed: undefined}, options);
+  const opts = checkOptions(NAME, gradientPenaltyOptions, options);
   if (typeof critic !== 'function') {
     throw new Error(`${NAME}: argument 'critic' must be a function (x) => scores, got ${typeof critic}`);
   }
-  assertNumberOption(NAME, 'weight', opts.weight, 0);
-  if (opts.seed !== undefined) assertNumberOption(NAME, 'seed', opts.seed);
   return tf.tidy(() => {
     const r = toTensor(NAME, 'real', real, 'float32');
     const f = toTensor(NAME, 'fake', fake, 'float32');

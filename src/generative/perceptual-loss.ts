@@ -1,28 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {checkOptions, option, optionError, OptionsOf} from '../core/options';
 import {normalizeReduction, ReductionLike} from '../core/reduction';
-import {
-  assertMinRank, assertNoNaN, assertSameShape, resolveOptions, TensorLike, toTensor, withBatchedChecks,
-} from '../core/validate';
+import {assertMinRank, assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
 
 const NAME = 'perceptualLoss';
 
 /** A feature extractor: a (possibly multi-output) model, or a function returning feature maps. */
 export type FeatureExtractor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor | tf.Tensor[]);
 
-export interface PerceptualLossOptions {
+const perceptualOptions = {
   /** The frozen feature extractor (required). Its weights never receive gradients. */
-  extractor: FeatureExtractor | undefined;
+  extractor: option.custom<FeatureExtractor|undefined>(
+      undefined, 'a tf.LayersModel or a function returning feature maps',
+      (v) => v instanceof tf.LayersModel || typeof v === 'function', ['model', {}, 1]),
   /** One weight per feature map (default: all 1). */
-  layerWeights: number[] | undefined;
+  layerWeights: option.custom<number[]|undefined>(
+      undefined, 'an array of finite numbers >= 0 (one per feature map of the extractor)',
+      (v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0),
+      [1, [-1], [Number.NaN], ['1']]),
   /** `'l2'`: mean squared difference per feature map (default); `'l1'`: mean absolute difference. */
-  distance: 'l2' | 'l1';
+  distance: option.oneOf(['l2', 'l1'], 'l2'),
+};
+
+export type PerceptualLossOptions = OptionsOf<typeof perceptualOptions>&{
   /** `'mean'` (default) over samples, `'sum'`, or `'none'`: one value per sample `[B]`. */
   reduction: ReductionLike;
-}
-
-const DEFAULTS: PerceptualLossOptions = {
-  extractor: undefined, layerWeights: undefined, distance: 'l2', reduction: 'mean',
 };
 
 function runExtractor(extractor: FeatureExtractor, x: tf.Tensor): tf.Tensor[] {
@@ -74,16 +77,12 @@ function perSampleDistance(
  */
 export function perceptualLoss(
     yTrue: TensorLike, yPred: TensorLike, options?: Partial<PerceptualLossOptions>): tf.Tensor {
-  const opts = resolveOptions<PerceptualLossOptions>(NAME, DEFAULTS, options);
+  const opts = checkOptions(NAME, perceptualOptions, options, ['reduction']);
   const {extractor, distance} = opts;
-  if (!(extractor instanceof tf.LayersModel) && typeof extractor !== 'function') {
-    throw new Error(`${NAME}: option 'extractor' must be a tf.LayersModel or a function returning ` +
-        `feature maps, got ${extractor === undefined ? 'none' : typeof extractor}`);
+  if (extractor === undefined) {
+    throw optionError(NAME, 'extractor', perceptualOptions.extractor.description, extractor);
   }
-  if (distance !== 'l2' && distance !== 'l1') {
-    throw new Error(`${NAME}: option 'distance' must be 'l2' or 'l1', got ${JSON.stringify(distance)}`);
-  }
-  const reduction = normalizeReduction(NAME, opts.reduction);
+  const reduction = normalizeReduction(NAME, options?.reduction);
   return tf.tidy(() => {
     const t = toTensor(NAME, 'yTrue', yTrue, 'float32');
     const p = toTensor(NAME, 'yPred', yPred, 'float32');
@@ -97,8 +96,8 @@ export function perceptualLoss(
     const resolveWeights = (count: number) => {
       if (opts.layerWeights === undefined) return new Array<number>(count).fill(1);
       const w = opts.layerWeights;
-      if (!Array.isArray(w) || w.length !== count ||
-          w.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      // The schema checks the values; the number of feature maps comes with the extractor's output.
+      if (w.length !== count) {
         throw new Error(`${NAME}: option 'layerWeights' must hold ${count} finite numbers >= 0 (one per ` +
             `feature map of the extractor), got ${JSON.stringify(w)}`);
       }

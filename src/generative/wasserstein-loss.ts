@@ -15,9 +15,9 @@ import {assertLabelValues, assertNoNaN, assertSameShape} from '../core/validate'
  * losses.wassersteinLoss(tf.tensor2d([[-1], [1]]), critic.apply(tf.concat([real, fake])));
  * ```
  */
-export const wassersteinLoss = defineLoss<Record<never, never>>({
+export const wassersteinLoss = defineLoss({
   name: 'wassersteinLoss',
-  defaults: {},
+  options: {},
   labels: 'other',
   prepare(yTrue, yPred) {
     const name = 'wassersteinLoss';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertNoNaN, assertSameShape, checkValues} from '../core/validate';
 
 /**
@@ -25,9 +26,9 @@ function safeDiv(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
  * antisymmetric part and trace, which is well defined for any 3×3 matrix; orthonormalise first
  * (e.g. Gram–Schmidt of a 6-D head) to train a proper rotation. Both inputs receive gradients.
  */
-export const geodesicLoss = defineLoss<Record<never, never>>({
+export const geodesicLoss = defineLoss({
   name: 'geodesicLoss',
-  defaults: {},
+  options: {},
   labels: 'other',
   targetGradient: true,
   prepare(yTrue, yPred) {
@@ -44,7 +45,8 @@ export const geodesicLoss = defineLoss<Record<never, never>>({
     const rt = tf.reshape(yTrue, [-1, 3, 3]) as tf.Tensor3D;
     const rp = tf.reshape(yPred, [-1, 3, 3]) as tf.Tensor3D;
     const m = tf.matMul(rt, rp, true, false);
-    const a = tf.sub(m, tf.transpose(m, [0, 2, 1]));
+    // tfjs-backend-wasm's Transpose divides by zero on an empty tensor (an empty batch).
+    const a = m.size === 0 ? m : tf.sub(m, tf.transpose(m, [0, 2, 1]));
     // ‖vee(A)‖ = sqrt(½·Σ A²) for antisymmetric A; c = tr(M) − 1.
     const s = tf.sqrt(tf.mul(tf.sum(tf.square(a), [1, 2]), 0.5));
     const c = tf.sub(tf.sum(tf.mul(m, tf.eye(3)), [1, 2]), 1);
@@ -65,11 +67,6 @@ export const geodesicLoss = defineLoss<Record<never, never>>({
     return [tf.reshape(dTrue, yTrue.shape), tf.reshape(dPred, yPred.shape)];
   },
 });
-
-export interface QuaternionGeodesicOptions {
-  /** Normalise both quaternions first (default true); when false they must be unit length. */
-  normalize: boolean;
-}
 
 /** Quaternions `[..., 4]` as rows `[4, N]`: reductions over the four components then run over
  * contiguous rows, which tfjs-backend-wasm does far faster than over a last axis of 4. */
@@ -109,9 +106,12 @@ function throughNormalisation(dUnit: tf.Tensor, unit: tf.Tensor, norm: tf.Tensor
  * this form keeps full precision and a finite gradient near 0 where acos does not. With
  * `normalize` (default) both are normalised first (and the gradient flows through that).
  */
-export const quaternionGeodesicLoss = defineLoss<QuaternionGeodesicOptions>({
+export const quaternionGeodesicLoss = defineLoss({
   name: 'quaternionGeodesicLoss',
-  defaults: {normalize: true},
+  options: {
+    /** Normalise both quaternions first (default true); when false they must be unit length. */
+    normalize: option.boolean(true),
+  },
   labels: 'other',
   targetGradient: true,
   prepare(yTrue, yPred, o) {
@@ -160,3 +160,5 @@ export const quaternionGeodesicLoss = defineLoss<QuaternionGeodesicOptions>({
     return [back(dq1), back(dq2)];
   },
 });
+
+export type QuaternionGeodesicOptions = LossOptions<typeof quaternionGeodesicLoss>;

@@ -3,24 +3,9 @@
 // label masks and the gradient through the mined distances.
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertClassIndices, assertNoNaN} from '../core/validate';
-
-export interface BatchHardTripletLossOptions {
-  /** Margin m of max(d⁺ − d⁻ + m, 0); ≥ 0. Default 1. Ignored when `soft`. */
-  margin: number;
-  /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
-  squared: boolean;
-  /** Soft margin: log(1 + exp(d⁺ − d⁻)) instead of the hinge. Default false. */
-  soft: boolean;
-}
-
-export interface BatchSemiHardTripletLossOptions {
-  /** Margin m of max(m + d(a,p) − d(a,n*), 0); ≥ 0. Default 1. */
-  margin: number;
-  /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
-  squared: boolean;
-}
 
 /**
  * Labels are compared for equality only, but they must be class ids: integral and exactly
@@ -30,18 +15,6 @@ const LABEL_LIMIT = 2 ** 24;
 
 function describe(shape: number[]): string {
   return `[${shape.join(',')}]`;
-}
-
-function checkOptions(name: string, o: {margin: number; squared: boolean; soft?: boolean}): void {
-  if (typeof o.margin !== 'number' || !Number.isFinite(o.margin) || o.margin < 0) {
-    const got = typeof o.margin === 'number' ? String(o.margin) : JSON.stringify(o.margin);
-    throw new Error(`${name}: option 'margin' must be a finite number >= 0, got ${got}`);
-  }
-  for (const key of ['squared', 'soft'] as const) {
-    if (key in o && typeof o[key] !== 'boolean') {
-      throw new Error(`${name}: option '${key}' must be a boolean, got ${JSON.stringify(o[key])}`);
-    }
-  }
 }
 
 /**
@@ -172,13 +145,19 @@ function shareTies(selected: tf.Tensor): tf.Tensor {
  * Batches should hold several samples per class (e.g. P classes × K samples): an anchor without
  * a positive only pushes negatives away.
  */
-export const batchHardTripletLoss = defineLoss<BatchHardTripletLossOptions>({
+export const batchHardTripletLoss = defineLoss({
   name: 'batchHardTripletLoss',
-  defaults: {margin: 1, squared: false, soft: false},
+  options: {
+    /** Margin m of max(d⁺ − d⁻ + m, 0); ≥ 0. Default 1. Ignored when `soft`. */
+    margin: option.number(1, {min: 0}),
+    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
+    squared: option.boolean(false),
+    /** Soft margin: log(1 + exp(d⁺ − d⁻)) instead of the hinge. Default false. */
+    soft: option.boolean(false),
+  },
   labels: 'sparse',
   integerTargets: true,
-  prepare(yTrue, yPred, o) {
-    checkOptions('batchHardTripletLoss', o);
+  prepare(yTrue, yPred) {
     const {adjacency, embeddings} = prepareMining('batchHardTripletLoss', yTrue, yPred);
     return {yTrue: adjacency, yPred: embeddings};
   },
@@ -212,6 +191,8 @@ export const batchHardTripletLoss = defineLoss<BatchHardTripletLossOptions>({
   },
 });
 
+export type BatchHardTripletLossOptions = LossOptions<typeof batchHardTripletLoss>;
+
 /**
  * Triplet loss with semi-hard negative mining (Schroff et al. 2015, FaceNet), TF Addons'
  * `triplet_semihard_loss`. A batch scalar: `'none'` is an error, because the loss is an average
@@ -244,14 +225,18 @@ export const batchHardTripletLoss = defineLoss<BatchHardTripletLossOptions>({
  * losses.batchSemiHardTripletLoss(labels, embeddings, {margin: 0.2});  // scalar
  * ```
  */
-export const batchSemiHardTripletLoss = defineLoss<BatchSemiHardTripletLossOptions>({
+export const batchSemiHardTripletLoss = defineLoss({
   name: 'batchSemiHardTripletLoss',
-  defaults: {margin: 1, squared: false},
+  options: {
+    /** Margin m of max(m + d(a,p) − d(a,n*), 0); ≥ 0. Default 1. */
+    margin: option.number(1, {min: 0}),
+    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
+    squared: option.boolean(false),
+  },
   labels: 'sparse',
   integerTargets: true,
   batchScalar: true,
-  prepare(yTrue, yPred, o) {
-    checkOptions('batchSemiHardTripletLoss', o);
+  prepare(yTrue, yPred) {
     const {adjacency, embeddings} = prepareMining('batchSemiHardTripletLoss', yTrue, yPred);
     return {yTrue: adjacency, yPred: embeddings};
   },
@@ -306,3 +291,5 @@ export const batchSemiHardTripletLoss = defineLoss<BatchSemiHardTripletLossOptio
     return distanceGradient(e as tf.Tensor2D, d as tf.Tensor2D, tf.sub(w, negativeW), o.squared);
   },
 });
+
+export type BatchSemiHardTripletLossOptions = LossOptions<typeof batchSemiHardTripletLoss>;

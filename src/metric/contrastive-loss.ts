@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertInRange, assertLabelValues, assertNumberOption, assertSameShape} from '../core/validate';
-
-export interface ContrastiveLossOptions {
-  /** Dissimilar pairs closer than this are pushed apart (default 1). */
-  margin: number;
-}
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertInRange, assertLabelValues, assertSameShape} from '../core/validate';
 
 const NAME = 'contrastiveLoss';
 
@@ -29,13 +25,15 @@ const NAME = 'contrastiveLoss';
  * losses.contrastiveLoss(tf.tensor1d([1, 0, 1]), d, {margin: 2});
  * ```
  */
-export const contrastiveLoss = defineLoss<ContrastiveLossOptions>({
+export const contrastiveLoss = defineLoss({
   name: NAME,
-  defaults: {margin: 1},
+  options: {
+    /** Dissimilar pairs closer than this are pushed apart (default 1). */
+    margin: option.number(1, {min: 0}),
+  },
   labels: 'other',
-  prepare(yTrue, yPred, o) {
+  prepare(yTrue, yPred) {
     assertSameShape(NAME, 'yTrue', yTrue, 'yPred', yPred);
-    assertNumberOption(NAME, 'margin', o.margin, 0);
     assertLabelValues(NAME, 'yTrue', yTrue, [0, 1], ' (1 = similar, 0 = dissimilar)');
     assertInRange(NAME, 'yPred', yPred, 0, Infinity, 'distances');
     return {yTrue, yPred};
@@ -49,3 +47,5 @@ export const contrastiveLoss = defineLoss<ContrastiveLossOptions>({
     return tf.mul(dLoss, tf.mul(tf.sub(tf.mul(y, d), tf.mul(tf.sub(1, y), hinge)), 2));
   },
 });
+
+export type ContrastiveLossOptions = LossOptions<typeof contrastiveLoss>;

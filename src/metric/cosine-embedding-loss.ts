@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, ReductionOption} from '../core/define-loss';
-import {assertLabelValues, assertNoNaN, assertNumberOption, assertSameShape, TensorLike} from '../core/validate';
+import {option, OptionSchema, OptionsOf} from '../core/options';
+import {assertLabelValues, assertNoNaN, assertSameShape, TensorLike} from '../core/validate';
 
-export interface CosineEmbeddingLossOptions {
+const cosineEmbeddingOptions = {
   /** Dissimilar pairs are penalised above this cosine, in [−1, 1] (default 0). */
-  margin: number;
-}
+  margin: option.number(0, {min: -1, max: 1}),
+};
+
+export type CosineEmbeddingLossOptions = OptionsOf<typeof cosineEmbeddingOptions>;
 
 const NAME = 'cosineEmbeddingLoss';
 /**
@@ -34,11 +37,11 @@ const SQUARED_NORM_EPSILON = 1e-12;
  * losses.cosineEmbeddingLoss(tf.tensor1d([1, -1]), queries, documents, {margin: 0.2});
  * ```
  */
-export const cosineEmbeddingLoss = defineLoss<CosineEmbeddingLossOptions>({
+export const cosineEmbeddingLoss = defineLoss({
   name: NAME,
-  defaults: {margin: 0},
+  options: cosineEmbeddingOptions,
   extraInputs: [{name: 'x2', gradient: true}],
-  prepare(yTrue, x1, o, [x2]) {
+  prepare(yTrue, x1, _o, [x2]) {
     assertSameShape(NAME, 'x1', x1, 'x2', x2);
     const rows = x1.shape.slice(0, -1);
     if (x1.rank < 1 || !tf.util.arraysEqual(yTrue.shape, rows)) {
@@ -46,7 +49,6 @@ export const cosineEmbeddingLoss = defineLoss<CosineEmbeddingLossOptions>({
           `${NAME}: 'yTrue' must have the shape of 'x1' without its last axis, got yTrue ` +
           `[${yTrue.shape.join(',')}] and x1 [${x1.shape.join(',')}]`);
     }
-    assertNumberOption(NAME, 'margin', o.margin, -1, 1);
     assertLabelValues(NAME, 'yTrue', yTrue, [1, -1], ' (1 = similar, -1 = dissimilar)');
     assertNoNaN(NAME, 'x1', x1);
     assertNoNaN(NAME, 'x2', x2);
@@ -75,4 +77,5 @@ export const cosineEmbeddingLoss = defineLoss<CosineEmbeddingLossOptions>({
     return [d1, d2];
   },
 }) as unknown as ((yTrue: TensorLike, x1: TensorLike, x2: TensorLike,
-                   options?: Partial<CosineEmbeddingLossOptions>&ReductionOption) => tf.Tensor) & {readonly lossName: string};
+                   options?: Partial<CosineEmbeddingLossOptions>&ReductionOption) => tf.Tensor) &
+    {readonly lossName: typeof NAME; readonly defaults: Readonly<CosineEmbeddingLossOptions>; readonly schema: OptionSchema};

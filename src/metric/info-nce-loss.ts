@@ -1,14 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertNoNaN, assertSameShape} from '../core/validate';
-
-export interface InfoNceLossOptions {
-  /** τ: logits are cosine similarities / τ (default 0.07, as CLIP's initial value). */
-  temperature: number;
-  /** Average the a→b and b→a directions, as CLIP does (default false: a→b only). */
-  symmetric: boolean;
-}
 
 const NAME = 'infoNceLoss';
 /** F.normalize's eps: rows are divided by max(‖x‖, 1e-12). */
@@ -34,21 +28,20 @@ const NORM_EPSILON = 1e-12;
  * losses.infoNceLoss(imageEmbeddings, textEmbeddings, {temperature: 0.05, symmetric: true});
  * ```
  */
-export const infoNceLoss = defineLoss<InfoNceLossOptions>({
+export const infoNceLoss = defineLoss({
   name: NAME,
-  defaults: {temperature: 0.07, symmetric: false},
+  options: {
+    /** τ: logits are cosine similarities / τ (default 0.07, as CLIP's initial value). */
+    temperature: option.number(0.07, {above: 0}),
+    /** Average the a→b and b→a directions, as CLIP does (default false: a→b only). */
+    symmetric: option.boolean(false),
+  },
   labels: 'other',
   targetGradient: true,
-  prepare(a, b, o) {
+  prepare(a, b) {
     assertSameShape(NAME, 'a', a, 'b', b);
     if (a.rank !== 2) {
       throw new Error(`${NAME}: 'a' and 'b' must be [B, D] embeddings, got a [${a.shape.join(',')}] and b [${b.shape.join(',')}]`);
-    }
-    if (typeof o.temperature !== 'number' || !Number.isFinite(o.temperature) || o.temperature <= 0) {
-      throw new Error(`${NAME}: option 'temperature' must be a finite number > 0, got ${JSON.stringify(o.temperature)}`);
-    }
-    if (typeof o.symmetric !== 'boolean') {
-      throw new Error(`${NAME}: option 'symmetric' must be a boolean, got ${JSON.stringify(o.symmetric)}`);
     }
     assertNoNaN(NAME, 'a', a);
     assertNoNaN(NAME, 'b', b);
@@ -86,6 +79,8 @@ export const infoNceLoss = defineLoss<InfoNceLossOptions>({
     return [throughNormalize(dUnitA, unitA, normA), throughNormalize(dUnitB, unitB, normB)];
   },
 });
+
+export type InfoNceLossOptions = LossOptions<typeof infoNceLoss>;
 
 /**
  * Back through x̂ = x / max(‖x‖, eps): (∂x̂ − x̂·(x̂·∂x̂))/‖x‖ when ‖x‖ ≥ eps; ∂x̂/eps below it,

@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, ReductionOption} from '../core/define-loss';
-import {assertLabelValues, assertNoNaN, assertNumberOption, assertSameShape, TensorLike} from '../core/validate';
+import {option, OptionSchema, OptionsOf} from '../core/options';
+import {assertLabelValues, assertNoNaN, assertSameShape, TensorLike} from '../core/validate';
 
-export interface MarginRankingLossOptions {
+const marginRankingOptions = {
   /** Required score gap (default 0). */
-  margin: number;
-}
+  margin: option.number(0),
+};
+
+export type MarginRankingLossOptions = OptionsOf<typeof marginRankingOptions>;
 
 const NAME = 'marginRankingLoss';
 
@@ -25,14 +28,13 @@ const NAME = 'marginRankingLoss';
  * losses.marginRankingLoss(tf.tensor1d([1, -1]), scoreA, scoreB, {margin: 0.1});
  * ```
  */
-export const marginRankingLoss = defineLoss<MarginRankingLossOptions>({
+export const marginRankingLoss = defineLoss({
   name: NAME,
-  defaults: {margin: 0},
+  options: marginRankingOptions,
   extraInputs: [{name: 'x2', gradient: true}],
-  prepare(yTrue, x1, o, [x2]) {
+  prepare(yTrue, x1, _o, [x2]) {
     assertSameShape(NAME, 'yTrue', yTrue, 'x1', x1);
     assertSameShape(NAME, 'x1', x1, 'x2', x2);
-    assertNumberOption(NAME, 'margin', o.margin);
     assertLabelValues(NAME, 'yTrue', yTrue, [1, -1], ' (1 = x1 ranks higher, -1 = x2 does)');
     assertNoNaN(NAME, 'x1', x1);
     assertNoNaN(NAME, 'x2', x2);
@@ -49,4 +51,5 @@ export const marginRankingLoss = defineLoss<MarginRankingLossOptions>({
     return [tf.neg(d2), d2];
   },
 }) as unknown as ((yTrue: TensorLike, x1: TensorLike, x2: TensorLike,
-                   options?: Partial<MarginRankingLossOptions>&ReductionOption) => tf.Tensor) & {readonly lossName: string};
+                   options?: Partial<MarginRankingLossOptions>&ReductionOption) => tf.Tensor) &
+    {readonly lossName: typeof NAME; readonly defaults: Readonly<MarginRankingLossOptions>; readonly schema: OptionSchema};

@@ -1,16 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {disposeTapeOnError} from '../core/define-loss';
 import {unbroadcast} from '../core/loss-op';
-import {assertNumberOption, resolveOptions, TensorLike, toTensor} from '../core/validate';
+import {checkOptions, option, OptionsOf} from '../core/options';
+import {assertNoNaN, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
 
-export interface PairwiseDistanceOptions {
+const pairwiseDistanceOptions = {
   /** The norm's order, p ≥ 1 (default 2). */
-  p: number;
+  p: option.number(2, {min: 1}),
   /** Added to the difference before the norm, as PyTorch does (default 1e-6). */
-  eps: number;
+  eps: option.number(1e-6, {min: 0}),
   /** Keep the last axis as size 1 (default false). */
-  keepDims: boolean;
-}
+  keepDims: option.boolean(false),
+};
+
+export type PairwiseDistanceOptions = OptionsOf<typeof pairwiseDistanceOptions>;
 
 const NAME = 'pairwiseDistance';
 
@@ -35,13 +39,8 @@ const NAME = 'pairwiseDistance';
  */
 export function pairwiseDistance(
     x1: TensorLike, x2: TensorLike, options?: Partial<PairwiseDistanceOptions>): tf.Tensor {
-  const o = resolveOptions(NAME, {p: 2, eps: 1e-6, keepDims: false}, options);
-  assertNormOrder(NAME, o.p);
-  assertNumberOption(NAME, 'eps', o.eps, 0);
-  if (typeof o.keepDims !== 'boolean') {
-    throw new Error(`${NAME}: option 'keepDims' must be a boolean, got ${JSON.stringify(o.keepDims)}`);
-  }
-  return tf.tidy(() => {
+  const o = checkOptions(NAME, pairwiseDistanceOptions, options);
+  return disposeTapeOnError(() => tf.tidy(() => {
     const a = toTensor(NAME, 'x1', x1, 'float32');
     const b = toTensor(NAME, 'x2', x2, 'float32');
     if (a.rank < 1 || b.rank < 1) {
@@ -50,6 +49,10 @@ export function pairwiseDistance(
           `x2 [${b.shape.join(',')}]`);
     }
     assertBroadcastable(NAME, 'x1', a.shape, 'x2', b.shape);
+    withBatchedChecks(() => {
+      assertNoNaN(NAME, 'x1', a);
+      assertNoNaN(NAME, 'x2', b);
+    });
     const distance = tf.customGrad((...args: Array<tf.Tensor|tf.GradSaveFunc>) => {
       const [left, right, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
       const v = tf.add(tf.sub(left, right), o.eps);
@@ -64,17 +67,10 @@ export function pairwiseDistance(
       };
     });
     return distance(a, b);
-  });
+  }));
 }
 
 // ---- Shared by the pair, triplet and ranking losses (not part of the public API) -------------
-
-/** Throws unless `p` is a finite norm order ≥ 1 (below 1 it is not a norm: no triangle inequality). */
-export function assertNormOrder(lossName: string, p: unknown): void {
-  if (typeof p !== 'number' || !Number.isFinite(p) || p < 1) {
-    throw new Error(`${lossName}: option 'p' must be a finite number >= 1 (the norm's order), got ${JSON.stringify(p)}`);
-  }
-}
 
 /** Throws unless the two shapes broadcast against each other, naming both. */
 export function assertBroadcastable(lossName: string, aName: string, a: number[], bName: string, b: number[]): void {

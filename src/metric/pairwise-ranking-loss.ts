@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertMinRank, assertNoNaN, assertNumberOption, assertSameShape} from '../core/validate';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
 
 import {safeReciprocal} from './pairwise-distance';
-
-export interface PairwiseRankingLossOptions {
-  /** Required score gap in the reference's order (default 0). */
-  margin: number;
-}
 
 const NAME = 'pairwiseRankingLoss';
 
@@ -36,14 +32,16 @@ const NAME = 'pairwiseRankingLoss';
  * losses.pairwiseRankingLoss(teacherAttention, studentAttention, {margin: 0.01});   // [B, H, N]
  * ```
  */
-export const pairwiseRankingLoss = defineLoss<PairwiseRankingLossOptions>({
+export const pairwiseRankingLoss = defineLoss({
   name: NAME,
-  defaults: {margin: 0},
+  options: {
+    /** Required score gap in the reference's order (default 0). */
+    margin: option.number(0),
+  },
   labels: 'other',
-  prepare(reference, predicted, o) {
+  prepare(reference, predicted) {
     assertSameShape(NAME, 'reference', reference, 'predicted', predicted);
     assertMinRank(NAME, 'predicted', predicted, 1);
-    assertNumberOption(NAME, 'margin', o.margin);
     assertNoNaN(NAME, 'reference', reference);
     assertNoNaN(NAME, 'predicted', predicted);
     return {yTrue: reference, yPred: predicted};
@@ -65,3 +63,5 @@ export const pairwiseRankingLoss = defineLoss<PairwiseRankingLossOptions>({
     return tf.mul(tf.expandDims(dLoss, -1), slope);
   },
 });
+
+export type PairwiseRankingLossOptions = LossOptions<typeof pairwiseRankingLoss>;

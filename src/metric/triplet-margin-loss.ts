@@ -1,20 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, ReductionOption} from '../core/define-loss';
-import {assertNoNaN, assertNumberOption, assertSameShape, TensorLike} from '../core/validate';
+import {option, OptionSchema, OptionsOf} from '../core/options';
+import {assertNoNaN, assertSameShape, TensorLike} from '../core/validate';
 
-import {assertNormOrder, pNorm, pNormGradient} from './pairwise-distance';
+import {pNorm, pNormGradient} from './pairwise-distance';
 
-export interface TripletMarginLossOptions {
+const tripletMarginOptions = {
   /** Required gap between the negative and the positive distance (default 1). */
-  margin: number;
+  margin: option.number(1),
   /** The distance's norm order, p ≥ 1 (default 2). */
-  p: number;
+  p: option.number(2, {min: 1}),
   /** Added inside the distance, as `F.pairwise_distance` does (default 1e-6). */
-  eps: number;
+  eps: option.number(1e-6, {min: 0}),
   /** Use min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016; default false). */
-  swap: boolean;
-}
+  swap: option.boolean(false),
+};
+
+export type TripletMarginLossOptions = OptionsOf<typeof tripletMarginOptions>;
 
 const NAME = 'tripletMarginLoss';
 
@@ -35,21 +38,17 @@ const NAME = 'tripletMarginLoss';
  * losses.tripletMarginLoss(anchor, positive, negative, {margin: 0.5, swap: true});
  * ```
  */
-export const tripletMarginLoss = defineLoss<TripletMarginLossOptions>({
+export const tripletMarginLoss = defineLoss({
   name: NAME,
-  defaults: {margin: 1, p: 2, eps: 1e-6, swap: false},
+  options: tripletMarginOptions,
   targetGradient: true,
   extraInputs: [{name: 'negative', gradient: true}],
-  prepare(anchor, positive, o, [negative]) {
+  prepare(anchor, positive, _o, [negative]) {
     assertSameShape(NAME, 'anchor', anchor, 'positive', positive);
     assertSameShape(NAME, 'anchor', anchor, 'negative', negative);
     if (anchor.rank < 1) {
       throw new Error(`${NAME}: embeddings must be [..., D], got anchor [${anchor.shape.join(',')}]`);
     }
-    assertNumberOption(NAME, 'margin', o.margin);
-    assertNormOrder(NAME, o.p);
-    assertNumberOption(NAME, 'eps', o.eps, 0);
-    if (typeof o.swap !== 'boolean') throw new Error(`${NAME}: option 'swap' must be a boolean, got ${JSON.stringify(o.swap)}`);
     assertNoNaN(NAME, 'anchor', anchor);
     assertNoNaN(NAME, 'positive', positive);
     assertNoNaN(NAME, 'negative', negative);
@@ -87,4 +86,5 @@ export const tripletMarginLoss = defineLoss<TripletMarginLossOptions>({
     return [tf.sub(gPos, gNeg), tf.neg(tf.add(gPos, gSwap)), tf.add(gNeg, gSwap)];
   },
 }) as unknown as ((anchor: TensorLike, positive: TensorLike, negative: TensorLike,
-                   options?: Partial<TripletMarginLossOptions>&ReductionOption) => tf.Tensor) & {readonly lossName: string};
+                   options?: Partial<TripletMarginLossOptions>&ReductionOption) => tf.Tensor) &
+    {readonly lossName: typeof NAME; readonly defaults: Readonly<TripletMarginLossOptions>; readonly schema: OptionSchema};

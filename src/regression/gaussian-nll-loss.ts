@@ -2,14 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, ReductionOption} from '../core/define-loss';
 import {unbroadcast} from '../core/loss-op';
-import {assertInRange, assertNoNaN, assertNumberOption, assertSameShape, TensorLike} from '../core/validate';
+import {option, OptionSchema, OptionsOf} from '../core/options';
+import {assertInRange, assertNoNaN, assertSameShape, TensorLike} from '../core/validate';
 
-export interface GaussianNllLossOptions {
+const gaussianNllOptions = {
   /** Add the constant ½·log(2π) (default false). */
-  full: boolean;
+  full: option.boolean(false),
   /** Variances are clamped to at least eps in the value (default 1e-6). */
-  eps: number;
-}
+  eps: option.number(1e-6, {min: 0}),
+};
+
+export type GaussianNllLossOptions = OptionsOf<typeof gaussianNllOptions>;
 
 const NAME = 'gaussianNllLoss';
 
@@ -28,14 +31,13 @@ const NAME = 'gaussianNllLoss';
  * losses.gaussianNllLoss(targets, means, variances, {full: true});
  * ```
  */
-export const gaussianNllLoss = defineLoss<GaussianNllLossOptions>({
+export const gaussianNllLoss = defineLoss({
   name: NAME,
-  defaults: {full: false, eps: 1e-6},
+  options: gaussianNllOptions,
   targetGradient: true,
   extraInputs: [{name: 'variance', gradient: true}],
-  prepare(yTrue, yPred, o, [variance]) {
+  prepare(yTrue, yPred, _o, [variance]) {
     assertSameShape(NAME, 'yTrue', yTrue, 'yPred', yPred);
-    assertNumberOption(NAME, 'eps', o.eps, 0);
     const shape = yPred.shape;
     const rows = shape.slice(0, -1);
     let v = variance;
@@ -65,4 +67,5 @@ export const gaussianNllLoss = defineLoss<GaussianNllLossOptions>({
     return [tf.neg(dPred), dPred, unbroadcast(dVariance, v.shape)];
   },
 }) as unknown as ((yTrue: TensorLike, yPred: TensorLike, variance: TensorLike,
-                   options?: Partial<GaussianNllLossOptions>&ReductionOption) => tf.Tensor) & {readonly lossName: string};
+                   options?: Partial<GaussianNllLossOptions>&ReductionOption) => tf.Tensor) &
+    {readonly lossName: typeof NAME; readonly defaults: Readonly<GaussianNllLossOptions>; readonly schema: OptionSchema};

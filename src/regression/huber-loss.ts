@@ -1,22 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {assertNumberOption} from '../core/validate';
+import {LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 
 import {defineResidualLoss} from './residual-loss';
-
-export interface HuberLossOptions {
-  /** δ > 0: quadratic within ±δ, linear beyond. Default 1. */
-  delta: number;
-}
 
 /**
  * Huber loss, elementwise: ½r² for |r| ≤ δ, δ·(|r| − ½δ) beyond; gradient clip(r, −δ, δ).
  * Matches `F.huber_loss(yPred, yTrue, delta)`.
  */
-export const huberLoss = defineResidualLoss<HuberLossOptions>({
+export const huberLoss = defineResidualLoss({
   name: 'huberLoss',
-  defaults: {delta: 1},
-  checkOptions: (o) => assertNumberOption('huberLoss', 'delta', o.delta, Number.MIN_VALUE),
+  options: {
+    /** δ > 0: quadratic within ±δ, linear beyond. Default 1. */
+    delta: option.number(1, {above: 0}),
+  },
   value: (r, {delta}) => {
     const a = tf.abs(r);
     const inside = tf.minimum(a, delta);
@@ -26,19 +24,18 @@ export const huberLoss = defineResidualLoss<HuberLossOptions>({
   derivative: (r, {delta}) => tf.clipByValue(r, -delta, delta),
 });
 
-export interface SmoothL1LossOptions {
-  /** β ≥ 0: quadratic within ±β (scaled by 1/β), linear beyond; β = 0 is L1. Default 1. */
-  beta: number;
-}
+export type HuberLossOptions = LossOptions<typeof huberLoss>;
 
 /**
  * Smooth L1 loss, elementwise: ½r²/β for |r| < β, |r| − ½β beyond (= Huber with δ = β, divided
  * by β). Matches `F.smooth_l1_loss(yPred, yTrue, beta)`, including β = 0 (L1).
  */
-export const smoothL1Loss = defineResidualLoss<SmoothL1LossOptions>({
+export const smoothL1Loss = defineResidualLoss({
   name: 'smoothL1Loss',
-  defaults: {beta: 1},
-  checkOptions: (o) => assertNumberOption('smoothL1Loss', 'beta', o.beta, 0),
+  options: {
+    /** β ≥ 0: quadratic within ±β (scaled by 1/β), linear beyond; β = 0 is L1. Default 1. */
+    beta: option.number(1, {min: 0}),
+  },
   value: (r, {beta}) => {
     const a = tf.abs(r);
     if (beta === 0) return a;
@@ -47,3 +44,5 @@ export const smoothL1Loss = defineResidualLoss<SmoothL1LossOptions>({
   },
   derivative: (r, {beta}) => (beta === 0 ? tf.sign(r) : tf.div(tf.clipByValue(r, -beta, beta), beta)),
 });
+
+export type SmoothL1LossOptions = LossOptions<typeof smoothL1Loss>;

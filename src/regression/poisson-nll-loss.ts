@@ -1,16 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
-import {assertInRange, assertNoNaN, assertNumberOption, assertSameShape} from '../core/validate';
-
-export interface PoissonNllLossOptions {
-  /** yPred is the log-rate (default true); otherwise the rate itself. */
-  logInput: boolean;
-  /** Add Stirling's approximation of log(y!) for y > 1 (default false). */
-  full: boolean;
-  /** Keeps log(ŷ + eps) finite when yPred is a rate (default 1e-8). */
-  eps: number;
-}
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
+import {assertInRange, assertNoNaN, assertSameShape} from '../core/validate';
 
 /**
  * Poisson negative log-likelihood of counts yTrue ≥ 0 under predicted rates, elementwise:
@@ -20,14 +12,20 @@ export interface PoissonNllLossOptions {
  *
  * Matches `F.poisson_nll_loss(yPred, yTrue, log_input, full, eps)`. Counts are constants.
  */
-export const poissonNllLoss = defineLoss<PoissonNllLossOptions>({
+export const poissonNllLoss = defineLoss({
   name: 'poissonNllLoss',
-  defaults: {logInput: true, full: false, eps: 1e-8},
+  options: {
+    /** yPred is the log-rate (default true); otherwise the rate itself. */
+    logInput: option.boolean(true),
+    /** Add Stirling's approximation of log(y!) for y > 1 (default false). */
+    full: option.boolean(false),
+    /** Keeps log(ŷ + eps) finite when yPred is a rate (default 1e-8). */
+    eps: option.number(1e-8, {min: 0}),
+  },
   labels: 'other',
-  prepare(yTrue, yPred, o) {
+  prepare(yTrue, yPred) {
     const name = 'poissonNllLoss';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    assertNumberOption(name, 'eps', o.eps, 0);
     assertInRange(name, 'yTrue', yTrue, 0, Infinity, 'counts');
     assertNoNaN(name, 'yPred', yPred);
     return {yTrue, yPred};
@@ -48,3 +46,5 @@ export const poissonNllLoss = defineLoss<PoissonNllLossOptions>({
     return tf.mul(dLoss, d);
   },
 });
+
+export type PoissonNllLossOptions = LossOptions<typeof poissonNllLoss>;

@@ -1,33 +1,33 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, LossFunction} from '../core/define-loss';
+import {OptionSchema, OptionsOf} from '../core/options';
 import {assertNoNaN, assertSameShape} from '../core/validate';
 
 /** A loss of the residual r = yPred − yTrue alone, elementwise, with its derivative. */
-export interface ResidualLossSpec<O extends object> {
-  name: string;
-  defaults: O;
-  /** Checks the options (throws with the loss's name). */
-  checkOptions?(options: O): void;
+export interface ResidualLossSpec<S extends OptionSchema, N extends string> {
+  name: N;
+  /** Every option, declared once with `option.*` (checked by `defineLoss` before any tensor is made). */
+  options: S;
   /** ρ(r), elementwise. */
-  value(r: tf.Tensor, options: O): tf.Tensor;
+  value(r: tf.Tensor, options: OptionsOf<S>): tf.Tensor;
   /** dρ/dr, elementwise. */
-  derivative(r: tf.Tensor, options: O): tf.Tensor;
+  derivative(r: tf.Tensor, options: OptionsOf<S>): tf.Tensor;
 }
 
 /**
  * Defines an elementwise loss of the residual r = yPred − yTrue: `'none'` has the inputs' shape,
  * yPred receives dρ/dr and yTrue −dρ/dr (a model's output may be either).
  */
-export function defineResidualLoss<O extends object>(spec: ResidualLossSpec<O>): LossFunction<O> {
-  return defineLoss<O>({
+export function defineResidualLoss<S extends OptionSchema, N extends string>(
+    spec: ResidualLossSpec<S, N>): LossFunction<OptionsOf<S>, N> {
+  return defineLoss({
     name: spec.name,
-    defaults: spec.defaults,
+    options: spec.options,
     labels: 'other',
     targetGradient: true,
-    prepare(yTrue, yPred, o) {
+    prepare(yTrue, yPred) {
       assertSameShape(spec.name, 'yTrue', yTrue, 'yPred', yPred);
-      spec.checkOptions?.(o);
       assertNoNaN(spec.name, 'yTrue', yTrue);
       assertNoNaN(spec.name, 'yPred', yPred);
       return {yTrue, yPred};

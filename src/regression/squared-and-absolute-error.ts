@@ -6,9 +6,9 @@ import {defineResidualLoss} from './residual-loss';
  * Squared error, elementwise: (ŷ − y)². `'mean'` is the mean squared error, matching
  * `F.mse_loss`; in `model.compile` it is the per-sample mean, as tfjs's own `meanSquaredError`.
  */
-export const meanSquaredError = defineResidualLoss<Record<never, never>>({
+export const meanSquaredError = defineResidualLoss({
   name: 'meanSquaredError',
-  defaults: {},
+  options: {},
   value: (r) => tf.square(r),
   derivative: (r) => tf.mul(r, 2),
 });
@@ -16,9 +16,9 @@ export const meanSquaredError = defineResidualLoss<Record<never, never>>({
 /**
  * Absolute error, elementwise: |ŷ − y|, matching `F.l1_loss` (gradient sign(r), 0 at r = 0).
  */
-export const meanAbsoluteError = defineResidualLoss<Record<never, never>>({
+export const meanAbsoluteError = defineResidualLoss({
   name: 'meanAbsoluteError',
-  defaults: {},
+  options: {},
   value: (r) => tf.abs(r),
   derivative: (r) => tf.sign(r),
 });

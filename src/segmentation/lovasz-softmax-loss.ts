@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertMinRank, assertNoNaN} from '../core/validate';
 
 import {readTargets} from './overlap-loss';
-
-export interface LovaszSoftmaxOptions {
-  /** With class-index targets: pixels with this label leave the loss (Berman's `ignore`). Default none. */
-  ignoreIndex?: number;
-}
 
 /**
  * x[b, idx[b, i]] for `[B, P]` tensors. Flattened with row offsets rather than `gather`'s
@@ -46,9 +42,12 @@ function lovaszWeights(sortedTargets: tf.Tensor, difference: boolean): tf.Tensor
  * zero error, sorted last, so they change neither the sum nor the other pixels' weights — the
  * same as removing them, as Berman's reference does.
  */
-export const lovaszSoftmaxLoss = defineLoss<LovaszSoftmaxOptions>({
+export const lovaszSoftmaxLoss = defineLoss({
   name: 'lovaszSoftmaxLoss',
-  defaults: {ignoreIndex: undefined},
+  options: {
+    /** With class-index targets: pixels with this label leave the loss (Berman's `ignore`). Default none. */
+    ignoreIndex: option.number(undefined),
+  },
   labels: 'indexOrOneHot',
   prepare(yTrue, yPred, o) {
     const name = 'lovaszSoftmaxLoss';
@@ -61,11 +60,18 @@ export const lovaszSoftmaxLoss = defineLoss<LovaszSoftmaxOptions>({
     const b = logits.shape[0];
     const c = logits.shape[logits.rank - 1];
     const p = tf.softmax(logits);
-    const probs = tf.reshape(counted ? tf.mul(p, counted) : p, [b, -1, c]);
-    const targets = tf.reshape(yTrue, [b, -1, c]);
-    const pixels = probs.shape[1] as number;
+    // The pixel count is explicit: reshape cannot infer a −1 axis of an empty batch.
+    const pixels = logits.shape.slice(1, -1).reduce((n, d) => n * d, 1);
+    const probs = tf.reshape(counted ? tf.mul(p, counted) : p, [b, pixels, c]);
+    const targets = tf.reshape(yTrue, [b, pixels, c]);
     const perClass: tf.Tensor[] = [];
     const saved: tf.Tensor[] = [p, targets];
+    if (probs.size === 0) {
+      // No pixel errors to sort (an empty batch or image): 0 per sample, zero gradient. tfjs's
+      // TopK and GatherV2 on wasm fail on empty tensors.
+      save(saved);
+      return tf.zeros([b]);
+    }
     for (let k = 0; k < c; k++) {
       const fg = tf.squeeze(tf.slice(targets, [0, 0, k], [-1, -1, 1]), [2]);
       const pk = tf.squeeze(tf.slice(probs, [0, 0, k], [-1, -1, 1]), [2]);
@@ -79,6 +85,7 @@ export const lovaszSoftmaxLoss = defineLoss<LovaszSoftmaxOptions>({
     return tf.mean(tf.stack(perClass, 1), 1);
   },
   gradient(dLoss, [p, targets, ...perClass]) {
+    if (perClass.length === 0) return tf.zerosLike(p);
     const c = p.shape[p.rank - 1] as number;
     const b = p.shape[0] as number;
     const pixels = targets.shape[1] as number;
@@ -99,3 +106,5 @@ export const lovaszSoftmaxLoss = defineLoss<LovaszSoftmaxOptions>({
     return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(p, dp), -1, true)));
   },
 });
+
+export type LovaszSoftmaxOptions = LossOptions<typeof lovaszSoftmaxLoss>;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import {isClassIndexTarget, sparseTargets} from '../core/class-targets';
 import {defineLoss, LossFunction} from '../core/define-loss';
-import {assertInRange, assertMinRank, assertNoNaN, assertNumberOption, assertSameShape, classWeightTensor} from '../core/validate';
+import {option, OptionsOf} from '../core/options';
+import {assertInRange, assertMinRank, assertNoNaN, assertSameShape, classWeightTensor} from '../core/validate';
 
 // The overlap losses (Dice, Jaccard, Tversky) of MONAI, channels-last: per sample b and class c,
 // sums over every spatial position of the target g and the probabilities p give a score
@@ -14,49 +15,55 @@ import {assertInRange, assertMinRank, assertNoNaN, assertNumberOption, assertSam
 // target's and the prediction's — so the losses compose with sparse CE's ignoreIndex.
 
 /** Options every overlap loss takes. */
-export interface OverlapOptions {
+const overlapOptions = {
   /** yPred holds logits: softmax over the classes, or sigmoid when C = 1 or `multiLabel`. Default false. */
-  fromLogits: boolean;
+  fromLogits: option.boolean(false),
   /** Independent sigmoid per class instead of a softmax (with fromLogits). Default false. */
-  multiLabel: boolean;
+  multiLabel: option.boolean(false),
   /** Added to numerator and denominator: an empty target predicted empty scores 0. Default 1e-5. */
-  smooth: number;
+  smooth: option.number(1e-5, {min: 0}),
   /** Keep class 0 (dropped, after the softmax, when false and C > 1). Default true. */
-  includeBackground: boolean;
+  includeBackground: option.boolean(true),
   /** Per-class weights multiplying each class's score (after dropping the background). Default none. */
-  classWeights?: number[]|tf.Tensor;
+  classWeights: option.perClass(),
   /** With class-index targets: pixels with this label leave every sum. Default none. */
-  ignoreIndex?: number;
+  ignoreIndex: option.number(undefined),
   /**
    * Sum over the batch as well as the pixels before dividing (MONAI's `batch=True`): one score
    * per class for the whole batch, so a class absent from one image is not a separate all-or-
    * nothing term. Every sample then carries the batch's loss: 'none' repeats it B times, 'mean' is
    * it, 'sum' is B times it. Default false.
    */
-  batch: boolean;
-}
+  batch: option.boolean(false),
+};
 
-export interface DiceOptions extends OverlapOptions {
+const diceOptions = {
+  ...overlapOptions,
   /** Squares in the denominator: Σg² + Σp² (Milletari's V-Net form). Default false. */
-  squared: boolean;
-}
+  squared: option.boolean(false),
+};
 
-export interface TverskyOptions extends OverlapOptions {
+const tverskyOptions = {
+  ...overlapOptions,
   /** Weight of false positives. Default 0.5. */
-  alpha: number;
+  alpha: option.number(0.5, {min: 0}),
   /** Weight of false negatives. Default 0.5 (α = β = 0.5 is Dice). */
-  beta: number;
-}
+  beta: option.number(0.5, {min: 0}),
+};
 
-export interface FocalTverskyOptions extends TverskyOptions {
+const focalTverskyOptions = {
+  ...tverskyOptions,
   /** γ: each class's Tversky loss is raised to it. Default 0.75 (Abraham & Khan's 1/γ, γ = 4/3). */
-  gamma: number;
-}
+  gamma: option.number(0.75, {above: 0}),
+};
+
+/** Options every overlap loss takes. */
+export type OverlapOptions = OptionsOf<typeof overlapOptions>;
+export type DiceOptions = OptionsOf<typeof diceOptions>;
+export type TverskyOptions = OptionsOf<typeof tverskyOptions>;
+export type FocalTverskyOptions = OptionsOf<typeof focalTverskyOptions>;
 
 type Kind = 'dice'|'jaccard'|'tversky'|'focalTversky';
-
-const OVERLAP_DEFAULTS: OverlapOptions =
-    {fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined, ignoreIndex: undefined, batch: false};
 
 function activation(o: OverlapOptions, numClasses: number): 'softmax'|'sigmoid'|'none' {
   if (!o.fromLogits) return 'none';
@@ -69,12 +76,14 @@ function dropsBackground(o: OverlapOptions, numClasses: number): boolean {
 
 /**
  * [B, ...spatial, C] → [B, S, C] ([1, B·S, C] with `batch`), without the background channel when
- * it is dropped.
+ * it is dropped. S is explicit: `reshape` cannot infer a −1 axis of an empty batch.
  */
 function perSampleClasses(t: tf.Tensor, drop: boolean, batch: boolean): tf.Tensor {
   const c = t.shape[t.rank - 1];
   const kept = drop ? tf.slice(t, new Array(t.rank).fill(0).map((_, i) => (i === t.rank - 1 ? 1 : 0)), t.shape.map((d, i) => (i === t.rank - 1 ? c - 1 : d))) : t;
-  return tf.reshape(kept, [batch ? 1 : t.shape[0], -1, kept.shape[kept.rank - 1]]);
+  const pixels = t.shape.slice(1, -1).reduce((a, d) => a * d, 1);
+  const b = t.shape[0];
+  return tf.reshape(kept, batch ? [1, b * pixels, kept.shape[kept.rank - 1]] : [b, pixels, kept.shape[kept.rank - 1]]);
 }
 
 /**
@@ -84,7 +93,6 @@ function perSampleClasses(t: tf.Tensor, drop: boolean, batch: boolean): tf.Tenso
  */
 export function readTargets(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, ignoreIndex: number|undefined):
     {targets: tf.Tensor; counted?: tf.Tensor} {
-  if (ignoreIndex !== undefined) assertNumberOption(name, 'ignoreIndex', ignoreIndex);
   const binary = yPred.shape[yPred.rank - 1] === 1;
   if (binary && yTrue.rank === yPred.rank - 1 || !binary && isClassIndexTarget(yTrue, yPred)) {
     if (!binary) {
@@ -108,27 +116,34 @@ export function readTargets(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, ig
   return {targets, counted};
 }
 
+/**
+ * Σ over the pixels (axis 1) of `[B, S, C]`, kept: `[B, 1, C]`. An empty tensor (no sample or no
+ * pixel) sums to zeros — tfjs-backend-wasm 4.22 divides by zero transposing an empty tensor for a
+ * reduction over a non-last axis, and sums an empty axis to uninitialised memory.
+ */
+function sumPixels(x: tf.Tensor): tf.Tensor {
+  return x.size === 0 ? tf.zeros([x.shape[0], 1, x.shape[2] as number]) : tf.sum(x, 1, true);
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function readExtras(o: OverlapOptions, extras: tf.Tensor[]): {w?: tf.Tensor; counted?: tf.Tensor} {
   const w = o.classWeights !== undefined ? extras[0] : undefined;
   const counted = o.ignoreIndex !== undefined ? extras[extras.length - 1] : undefined;
   return {w, counted};
 }
 
-function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, defaults: O): LossFunction<O> {
-  return defineLoss<O>({
+function overlapLoss<N extends string, S extends typeof overlapOptions>(name: N, kind: Kind, options: S):
+    LossFunction<OptionsOf<S>, N> {
+  // Typed as the shared schema inside: the kind-specific options are read through casts below.
+  return defineLoss({
     name,
-    defaults,
+    options: options as typeof overlapOptions,
     labels: 'indexOrOneHot',
     prepare(yTrue, yPred, o) {
       assertMinRank(name, 'yPred', yPred, 2);
-      assertNumberOption(name, 'smooth', o.smooth, 0);
       const c = yPred.shape[yPred.rank - 1];
-      if (kind === 'tversky' || kind === 'focalTversky') {
-        const t = o as unknown as FocalTverskyOptions;
-        assertNumberOption(name, 'alpha', t.alpha, 0);
-        assertNumberOption(name, 'beta', t.beta, 0);
-        if (kind === 'focalTversky') assertNumberOption(name, 'gamma', t.gamma, Number.MIN_VALUE);
-      }
       const {targets, counted} = readTargets(name, yTrue, yPred, o.ignoreIndex);
       if (o.fromLogits) assertNoNaN(name, 'yPred', yPred);
       else assertInRange(name, 'yPred', yPred, 0, 1);
@@ -146,9 +161,9 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       const pk = perSampleClasses(counted ? tf.mul(p, counted) : p, drop, o.batch);
       const tversky = kind === 'tversky' || kind === 'focalTversky';
       const squared = !tversky && (o as unknown as DiceOptions).squared;
-      const inter = tf.sum(tf.mul(g, pk), 1, true);
-      const gSum = tf.sum(squared ? tf.square(g) : g, 1, true);
-      const pSum = tf.sum(squared ? tf.square(pk) : pk, 1, true);
+      const inter = sumPixels(tf.mul(g, pk));
+      const gSum = sumPixels(squared ? tf.square(g) : g);
+      const pSum = sumPixels(squared ? tf.square(pk) : pk);
       let numerator: tf.Tensor;
       let denominator: tf.Tensor;
       if (tversky) {
@@ -161,12 +176,24 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
         const overlap = kind === 'dice' ? tf.add(gSum, pSum) : tf.mul(tf.sub(tf.add(gSum, pSum), inter), 2);
         denominator = tf.add(overlap, o.smooth);
       }
-      const base = tf.sub(1, tf.div(numerator, denominator));  // [B, 1, Ck]
+      // Without smoothing an empty class predicted empty is 0/0 (D = 0, and then N = 0): its score is
+      // defined as 0, N/D = 1, with zero gradient. The division never sees a 0 denominator.
+      let ratio: tf.Tensor;
+      if (o.smooth === 0) {
+        const defined = tf.greater(denominator, 0);
+        const one = tf.onesLike(denominator);
+        ratio = tf.where(defined, tf.div(numerator, tf.where(defined, denominator, one)), one);
+      } else {
+        ratio = tf.div(numerator, denominator);
+      }
+      const base = tf.sub(1, ratio);  // [B, 1, Ck]
       let score = kind === 'focalTversky' ? tf.pow(tf.relu(base), (o as unknown as FocalTverskyOptions).gamma) : base;
       if (w) score = tf.mul(score, w);
       save([p, g, pk, numerator, denominator, base, ...extras]);
-      const perSample = tf.mean(tf.reshape(score, [score.shape[0], -1]), 1);
-      return o.batch ? tf.broadcastTo(perSample, [yPred.shape[0]]) : perSample;
+      const perSample = tf.mean(tf.reshape(score, [score.shape[0], score.shape[2] as number]), 1);
+      if (!o.batch) return perSample;
+      // tf.broadcastTo to [0] returns its [1] input unchanged: an empty batch's 'none' is built.
+      return yPred.shape[0] === 0 ? tf.zeros([0]) : tf.broadcastTo(perSample, [yPred.shape[0]]);
     },
     gradient(dLoss, [p, g, pk, numerator, denominator, base, ...extras], o) {
       const {w: weights, counted} = readExtras(o, extras);
@@ -190,25 +217,48 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
       // ∂f/∂p = −(∂N·D − N·∂D)/D², scaled by the upstream gradient of the class mean (and weights).
       // With `batch`, the B copies of the one score each pass their upstream gradient back to it.
       const upstream = o.batch ? tf.sum(tf.broadcastTo(dLoss, [p.shape[0]])) : dLoss;
-      let perClass = tf.div(tf.reshape(upstream, [-1, 1, 1]), kept);
+      let perClass = tf.div(tf.reshape(upstream, [upstream.size, 1, 1]), kept);
       if (weights) perClass = tf.mul(perClass, weights);
+      let d = denominator;
+      if (o.smooth === 0) {
+        // The classes defined as 0/0 (D = 0) take no gradient; D is 1 there so nothing divides by 0.
+        const defined = tf.cast(tf.greater(denominator, 0), 'float32');
+        perClass = tf.mul(perClass, defined);
+        d = tf.add(denominator, tf.sub(1, defined));
+      }
       if (kind === 'focalTversky') {
         // ∂(f^γ) = γ·f^(γ−1)·∂f; f is floored where a perfect score would make γ < 1 infinite.
         const {gamma} = o as unknown as FocalTverskyOptions;
         perClass = tf.mul(perClass, tf.mul(tf.pow(tf.maximum(base, 1e-12), gamma - 1), gamma));
       }
-      const dpk = tf.mul(perClass, tf.neg(tf.div(tf.sub(tf.mul(dN, denominator), tf.mul(numerator, dD)), tf.square(denominator))));
+      // −(∂N·D − N·∂D)/D² is computed as A/D with A = −(∂N − (N/D)·∂D): N/D lies in [0, 1] (N ≤ D
+      // for every kind), and D² is never formed — it underflows to 0 (NaN) for D ≲ 1e-19, where the
+      // gradient is finite. Through an activation the division comes last, (A·p)/D: A/D alone may
+      // exceed float32 for a tiny D (subnormal probabilities) where the logits' gradient is finite.
+      const act = activation(o, c);
+      const ratio = tf.div(numerator, d);  // [B', 1, kept]
+      let a = tf.mul(perClass, tf.sub(tf.mul(ratio, dD), dN));  // [B', S', kept]
+      if (counted) a = tf.mul(a, perSampleClasses(counted, false, o.batch));
+      let dpk: tf.Tensor;
+      if (act === 'none') {
+        // The gradient itself: beyond float32 only where the exact gradient is (D subnormal), and
+        // then it saturates at ±FLOAT32_MAX rather than reaching ±Infinity.
+        dpk = tf.clipByValue(tf.div(a, d), -FLOAT32_MAX, FLOAT32_MAX);
+      } else {
+        // u = p·∂f/∂p, bounded: what the activation's chain rule reads.
+        const pKept = perSampleClasses(p, dropsBackground(o, c), o.batch);
+        dpk = tf.div(tf.mul(a, pKept), d);
+        if (act === 'sigmoid') dpk = tf.mul(dpk, tf.sub(1, pKept));
+      }
       // Padded as rows [pixels, kept]: tfjs's WebGL and WebGPU pad kernels fail at rank 5 (3-D volumes).
-      let dp = tf.reshape(dpk, [-1, kept]);
+      let dp = tf.reshape(dpk, [dpk.size / kept, kept]);
       if (kept !== c) dp = tf.pad(dp, [[0, 0], [1, 0]]);
       dp = tf.reshape(dp, p.shape);
-      if (counted) dp = tf.mul(dp, counted);
-      const act = activation(o, c);
-      if (act === 'softmax') return tf.mul(p, tf.sub(dp, tf.sum(tf.mul(p, dp), -1, true)));
-      if (act === 'sigmoid') return tf.mul(dp, tf.mul(p, tf.sub(1, p)));
+      // Softmax: ∂f/∂z = u − p·Σ_c u_c (the dropped background's u is 0).
+      if (act === 'softmax') return tf.sub(dp, tf.mul(p, tf.sum(dp, -1, true)));
       return dp;
     },
-  });
+  }) as unknown as LossFunction<OptionsOf<S>, N>;
 }
 
 /**
@@ -218,20 +268,19 @@ function overlapLoss<O extends OverlapOptions>(name: string, kind: Kind, default
  * mean over classes `[B]`. An empty class predicted empty scores 0; predicted confidently where
  * the target is empty, ≈ 1.
  */
-export const diceLoss = overlapLoss<DiceOptions>('diceLoss', 'dice', {...OVERLAP_DEFAULTS, squared: false});
+export const diceLoss = overlapLoss('diceLoss', 'dice', diceOptions);
 
 /** Jaccard (IoU) loss, MONAI `DiceLoss(jaccard=True)`: f = 1 − (2I + s)/(2(G + P − I) + s). */
-export const jaccardLoss = overlapLoss<DiceOptions>('jaccardLoss', 'jaccard', {...OVERLAP_DEFAULTS, squared: false});
+export const jaccardLoss = overlapLoss('jaccardLoss', 'jaccard', diceOptions);
 
 /**
  * Tversky loss (MONAI `TverskyLoss`): f = 1 − (TP + s)/(TP + α·FP + β·FN + s) with soft counts
  * TP = Σ p·g, FP = Σ p·(1 − g), FN = Σ (1 − p)·g; α = β = 0.5 is Dice.
  */
-export const tverskyLoss = overlapLoss<TverskyOptions>('tverskyLoss', 'tversky', {...OVERLAP_DEFAULTS, alpha: 0.5, beta: 0.5});
+export const tverskyLoss = overlapLoss('tverskyLoss', 'tversky', tverskyOptions);
 
 /**
  * Focal Tversky loss (Abraham & Khan 2019): each class's Tversky loss raised to γ,
  * (1 − TI_c)^γ, then the mean over classes; γ < 1 (default 0.75) emphasises hard classes.
  */
-export const focalTverskyLoss = overlapLoss<FocalTverskyOptions>(
-    'focalTverskyLoss', 'focalTversky', {...OVERLAP_DEFAULTS, alpha: 0.5, beta: 0.5, gamma: 0.75});
+export const focalTverskyLoss = overlapLoss('focalTverskyLoss', 'focalTversky', focalTverskyOptions);

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {checkOptions, option, OptionsOf} from '../core/options';
 import {TensorLike, toTensor} from '../core/validate';
 
-export interface CtcGreedyDecodeOptions {
+const ctcGreedyDecodeOptions = {
   /** The class index of the blank (default 0), as given to `ctcLoss`. */
-  blank?: number;
-}
+  blank: option.integer(0, {min: 0}),
+};
+
+export type CtcGreedyDecodeOptions = OptionsOf<typeof ctcGreedyDecodeOptions>;
 
 const NAME = 'ctcGreedyDecode';
 
@@ -23,26 +26,24 @@ const NAME = 'ctcGreedyDecode';
  * ```
  */
 export function ctcGreedyDecode(
-    logits: TensorLike, logitLengths?: TensorLike|CtcGreedyDecodeOptions, options: CtcGreedyDecodeOptions = {}):
-    number[][] {
+    logits: TensorLike, logitLengths?: TensorLike|Partial<CtcGreedyDecodeOptions>,
+    options: Partial<CtcGreedyDecodeOptions> = {}): number[][] {
   if (logitLengths != null && !(logitLengths instanceof tf.Tensor) && !Array.isArray(logitLengths) &&
       !ArrayBuffer.isView(logitLengths) && typeof logitLengths === 'object') {
-    return ctcGreedyDecode(logits, undefined, logitLengths as CtcGreedyDecodeOptions);
+    return ctcGreedyDecode(logits, undefined, logitLengths as Partial<CtcGreedyDecodeOptions>);
   }
-  for (const key of Object.keys(options)) {
-    if (key !== 'blank') throw new Error(`${NAME}: unknown option '${key}' (known options: blank)`);
-  }
-  const blank = options.blank ?? 0;
+  const {blank} = checkOptions(NAME, ctcGreedyDecodeOptions, options);
   const [B, T, values] = tf.tidy(() => {
     const x = toTensor(NAME, 'logits', logits);
     if (x.rank !== 3) {
       throw new Error(`${NAME}: 'logits' must be [batch, time, classes], got shape [${x.shape.join(',')}]`);
     }
     const [b, t, c] = x.shape;
-    if (!Number.isInteger(blank) || blank < 0 || blank >= c) {
+    // The schema checks that it is an integer >= 0; the class count comes with the logits.
+    if (blank >= c) {
       throw new Error(
           `${NAME}: option 'blank' must be an integer class index in [0, ${c}) (logits [${x.shape.join(',')}]), ` +
-          `got ${JSON.stringify(options.blank)}`);
+          `got ${JSON.stringify(blank)}`);
     }
     let best = tf.argMax(x, 2);  // [B, T] int32
     if (logitLengths != null) {

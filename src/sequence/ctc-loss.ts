@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, ReductionOption} from '../core/define-loss';
+import {option, OptionSchema, OptionsOf} from '../core/options';
 import {readScalars, TensorLike, valueChecks} from '../core/validate';
 
-export interface CtcLossOptions {
-  /** The class index of the blank (default 0). */
-  blank: number;
+const ctcOptions = {
+  /** The class index of the blank (default 0); below the logits' class count. */
+  blank: option.integer(0, {min: 0}),
   /** Impossible alignments give loss 0 and gradient 0 instead of Infinity (default false). */
-  zeroInfinity: boolean;
-}
+  zeroInfinity: option.boolean(false),
+};
+
+export type CtcLossOptions = OptionsOf<typeof ctcOptions>;
 
 const NAME = 'ctcLoss';
 
@@ -66,21 +69,19 @@ const LOG_ZERO = -1e15;
  * losses.ctcGreedyDecode(logits);                       // [[3, 1, 4], [1, 5], ...]
  * ```
  */
-export const ctcLoss = defineLoss<CtcLossOptions>({
+export const ctcLoss = defineLoss({
   name: NAME,
-  defaults: {blank: 0, zeroInfinity: false},
+  options: ctcOptions,
   integerTargets: true,
   extraInputs: [{name: 'labelLengths', gradient: false, integer: true}, {name: 'logitLengths', gradient: false, integer: true}],
   prepare(labels, logits, o, [labelLengths, logitLengths]) {
     checkShapes(labels, logits, labelLengths, logitLengths);
     const [, T, C] = logits.shape;
-    if (typeof o.blank !== 'number' || !Number.isInteger(o.blank) || o.blank < 0 || o.blank >= C) {
+    // The schema checks that it is an integer >= 0; the class count comes with the logits.
+    if (o.blank >= C) {
       throw new Error(
           `${NAME}: option 'blank' must be an integer class index in [0, ${C}) (logits ${describe(logits.shape)}), ` +
           `got ${JSON.stringify(o.blank)}`);
-    }
-    if (typeof o.zeroInfinity !== 'boolean') {
-      throw new Error(`${NAME}: option 'zeroInfinity' must be a boolean, got ${JSON.stringify(o.zeroInfinity)}`);
     }
     if (T === 0) throw new Error(`${NAME}: 'logits' ${describe(logits.shape)} has no time steps`);
     if (logits.shape[0] === 0) return {yTrue: labels, yPred: logits, extras: [], inputs: [labelLengths, logitLengths]};
@@ -118,7 +119,8 @@ export const ctcLoss = defineLoss<CtcLossOptions>({
     return tf.reshape(tf.sub(softmaxPart, tf.mul(occupancy, expandRows(weight, C))), [B, T, C]);
   },
 }) as unknown as ((labels: TensorLike, logits: TensorLike, labelLengths: TensorLike, logitLengths: TensorLike,
-                   options?: Partial<CtcLossOptions>&ReductionOption) => tf.Tensor) & {readonly lossName: string};
+                   options?: Partial<CtcLossOptions>&ReductionOption) => tf.Tensor) &
+    {readonly lossName: typeof NAME; readonly defaults: Readonly<CtcLossOptions>; readonly schema: OptionSchema};
 
 /** The constant tensors of the recursions, built from the labels and lengths alone. */
 interface AlignmentPlan {

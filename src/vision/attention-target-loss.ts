@@ -1,12 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {defineLoss} from '../core/define-loss';
+import {floatOneHot} from '../core/class-targets';
+import {defineLoss, LossOptions} from '../core/define-loss';
+import {option} from '../core/options';
 import {assertLabelValues, checkValues} from '../core/validate';
-
-export interface AttentionTargetLossOptions {
-  /** Indices of the heads whose attention is steered; `undefined` (default) selects every head. */
-  heads: number[]|undefined;
-}
 
 const NAME = 'attentionTargetLoss';
 
@@ -17,22 +14,21 @@ function shapeOf(t: tf.Tensor): string {
   return `[${t.shape.join(',')}]`;
 }
 
-function checkHeads(heads: unknown, numHeads: number): number[]|undefined {
-  if (heads === undefined || heads === null) return undefined;
-  if (!Array.isArray(heads) || heads.length === 0) {
-    throw new Error(`${NAME}: option 'heads' must be a non-empty array of head indices, got ${JSON.stringify(heads)}`);
-  }
-  const seen = new Set<number>();
-  for (const h of heads) {
-    if (typeof h !== 'number' || !Number.isInteger(h) || h < 0 || h >= numHeads) {
+/** A non-empty list of distinct head indices (integers ≥ 0), or null/undefined (every head). */
+function isHeadList(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  return Array.isArray(value) && value.length > 0 && new Set(value).size === value.length &&
+      value.every((h) => typeof h === 'number' && Number.isInteger(h) && h >= 0);
+}
+
+/** The heads' upper bound, which depends on the attention (the schema checks the rest). */
+function checkHeads(heads: number[]|undefined, numHeads: number): void {
+  for (const h of heads ?? []) {
+    if (h >= numHeads) {
       throw new Error(
-          `${NAME}: option 'heads' holds ${JSON.stringify(h)}, not a head index in [0, ${numHeads}) ` +
-          `(attention has ${numHeads} heads)`);
+          `${NAME}: option 'heads' holds ${h}, not a head index in [0, ${numHeads}) (attention has ${numHeads} heads)`);
     }
-    if (seen.has(h)) throw new Error(`${NAME}: option 'heads' lists head ${h} twice`);
-    seen.add(h);
   }
-  return heads as number[];
 }
 
 /**
@@ -61,9 +57,14 @@ function checkHeads(heads: unknown, numHeads: number): number[]|undefined {
  * losses.attentionTargetLoss(mask, attention, {heads: [0, 2]}); // steer two heads only
  * ```
  */
-export const attentionTargetLoss = defineLoss<AttentionTargetLossOptions>({
+export const attentionTargetLoss = defineLoss({
   name: NAME,
-  defaults: {heads: undefined},
+  options: {
+    /** Indices of the heads whose attention is steered; `undefined` (default) selects every head. */
+    heads: option.custom<number[]|undefined>(
+        undefined, 'a non-empty array of distinct head indices (integers >= 0), or undefined', isHeadList,
+        ['0', 1, [], [-1], [0.5], [1, 1], ['0']], (heads) => heads),
+  },
   labels: 'other',
   prepare(mask, attention, o) {
     if (attention.rank !== 4) {
@@ -113,7 +114,7 @@ export const attentionTargetLoss = defineLoss<AttentionTargetLossOptions>({
     const heads = o.heads;
     const count = (heads ? heads.length : numHeads) * n;
     const headMask = heads ?
-        tf.reshape(tf.oneHot(tf.tensor1d(heads, 'int32'), numHeads).sum(0).cast('float32'), [1, numHeads, 1, 1]) :
+        tf.reshape(tf.sum(floatOneHot(tf.tensor1d(heads, 'int32'), numHeads), 0), [1, numHeads, 1, 1]) :
         tf.ones([1, numHeads, 1, 1]);
     // −∂loss/∂A: the (head-selected) mask over |heads|·N, broadcasting against A.
     const slope = tf.mul(mask, tf.div(headMask, count));
@@ -125,3 +126,5 @@ export const attentionTargetLoss = defineLoss<AttentionTargetLossOptions>({
     return tf.neg(tf.mul(tf.reshape(dLoss, [-1, 1, 1, 1]), slope));
   },
 });
+
+export type AttentionTargetLossOptions = LossOptions<typeof attentionTargetLoss>;

@@ -172,7 +172,7 @@ describe('bad input gives an error naming the loss, the argument and the values'
     ['NaN prediction', () => losses.categoricalCrossentropy([[1, 0]], [[NaN, 0]], {fromLogits: true}), /categoricalCrossentropy: 'yPred' contains NaN/],
     ['hinge labels', () => losses.hinge([[2, 0]], [[0.5, 0.2]]), /hinge: 'yTrue' must hold labels in \{-1, 1\} or in \{0, 1\}/],
     ['unknown option', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {fromLogit: true} as object), /categoricalCrossentropy: unknown option 'fromLogit' \(known options: fromLogits/],
-    ['bad reduction', () => losses.hinge([[1]], [[1]], {reduction: 'avg' as 'mean'}), /hinge: option 'reduction' must be 'none', 'mean', 'sum'/],
+    ['bad reduction', () => losses.hinge([[1]], [[1]], {reduction: 'avg' as 'mean'}), /hinge: option 'reduction' must be one of 'none', 'sum', 'mean'/],
     ['class weights length', () => losses.sparseCategoricalCrossentropy([0, 1], z(), {classWeights: [1, 2]}), /sparseCategoricalCrossentropy: option 'classWeights' must have one entry per class \(3\), got shape \[2\]/],
     ['label smoothing range', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {labelSmoothing: 1.5}), /categoricalCrossentropy: option 'labelSmoothing' must be a number in \[0, 1\]/],
     ['negative gamma', () => losses.binaryFocalCrossentropy([[1]], [[0.5]], {gamma: -1}), /binaryFocalCrossentropy: option 'gamma'/],
@@ -180,6 +180,14 @@ describe('bad input gives an error naming the loss, the argument and the values'
     ['temperature', () => losses.distillationLoss([[1, 0]], [[1, 0]], {temperature: 0}), /distillationLoss: option 'temperature'/],
     ['axis', () => losses.categoricalCrossentropy([[1, 0]], [[1, 0]], {axis: 2}), /categoricalCrossentropy: option 'axis' 2 is out of range for rank 2/],
     ['posWeight length', () => losses.binaryCrossentropy([[1, 0]], [[0.5, 0.5]], {posWeight: [1, 2, 3]}), /binaryCrossentropy: option 'posWeight' must be a number or have one entry per last-axis entry \(2\)/],
+    ['string boolean', () => losses.binaryCrossentropy([[1]], [[0.5]], {fromLogits: 'false' as unknown as boolean}), /binaryCrossentropy: option 'fromLogits' must be a boolean, got "false"/],
+    ['string number', () => losses.categoricalFocalCrossentropy([[1, 0]], [[0.5, 0.5]], {gamma: '2' as unknown as number}), /categoricalFocalCrossentropy: option 'gamma' must be a number >= 0, got "2"/],
+    ['negative posWeight entry', () => losses.binaryCrossentropy([[1, 0]], [[0.5, 0.5]], {posWeight: [1, -1]}), /binaryCrossentropy: option 'posWeight' must be a number >= 0, or one such number per class/],
+    ['NaN class weight', () => losses.nllLoss([0, 1], z(), {classWeights: [1, NaN, 1]}), /nllLoss: option 'classWeights' must be one number per class/],
+    ['string ignoreIndex', () => losses.sparseCategoricalFocalCrossentropy([0, 1], z(), {ignoreIndex: '1' as unknown as number}), /sparseCategoricalFocalCrossentropy: option 'ignoreIndex' must be a number/],
+    ['fractional axis', () => losses.klDivergence([[1, 0]], [[0.5, 0.5]], {axis: 0.5}), /klDivergence: option 'axis' must be an? integer, got 0.5/],
+    ['multi-class hinge p', () => losses.multiClassHinge([0, 1], z(), {p: 0.5}), /multiClassHinge: option 'p' must be a number >= 1, got 0.5/],
+    ['hinge takes no options', () => losses.squaredHinge([[1]], [[1]], {margin: 2} as object), /squaredHinge: unknown option 'margin'/],
     ['not a tensor', () => losses.hinge('x' as unknown as number[], [1]), /hinge: argument 'yTrue' must be a tf.Tensor or an array/],
   ];
   it.each(cases)('%s', (_name, call, message) => {
@@ -198,5 +206,136 @@ describe('bad input gives an error naming the loss, the argument and the values'
     } finally {
       losses.setValueChecks(true);
     }
+  });
+});
+
+describe('euclideanLoss on an empty batch', () => {
+  it.each([[[0, 3]], [[0, 3, 2]], [[0]]])('%j: none is empty, mean and sum 0, gradient empty, no leak', (shape) => {
+    const y = tf.zeros(shape);
+    const p = tf.zeros(shape);
+    expectNoLeak(() => {
+      const none = losses.euclideanLoss(y, p, {reduction: 'none'});
+      expect(none.shape).toEqual([0]);
+      for (const reduction of ['mean', 'sum'] as const) {
+        const value = losses.euclideanLoss(y, p, {reduction});
+        expect(value.dataSync()[0]).toBe(0);
+        const grad = tf.grad((q: tf.Tensor) => losses.euclideanLoss(y, q, {reduction}))(p);
+        expect(grad.shape).toEqual(shape);
+        tf.dispose([value, grad]);
+      }
+      none.dispose();
+    });
+    tf.dispose([y, p]);
+  });
+});
+
+describe('NaN in the targets is an error naming the loss and the argument', () => {
+  const cases: Array<[string, () => unknown, string]> = [
+    ['categoricalHinge', () => losses.categoricalHinge([[1, NaN, 0]], [[0.2, 0.5, 0.3]]), "categoricalHinge: 'yTrue' contains NaN"],
+    ['categoricalHinge, Infinity', () => losses.categoricalHinge([[1, Infinity, 0]], [[0.2, 0.5, 0.3]]), "categoricalHinge: 'yTrue' contains Infinity"],
+    ['euclideanLoss', () => losses.euclideanLoss([[1, NaN], [0, 1]], [[0.2, 0.5], [0.1, 0.3]]), "euclideanLoss: 'yTrue' contains NaN"],
+  ];
+  it.each(cases)('%s', (_n, call, message) => {
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => {
+      call();
+    })).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a yPred row that sums to 0 (renormalised probabilities) is an error naming the row', () => {
+  const oneHotRows = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const cases: Array<[string, (p: tf.Tensor) => tf.Tensor]> = [
+    ['categoricalCrossentropy', (p) => losses.categoricalCrossentropy(oneHotRows, p)],
+    ['sparseCategoricalCrossentropy', (p) => losses.sparseCategoricalCrossentropy(tf.tensor1d([0, 1, 2], 'int32'), p)],
+    ['categoricalFocalCrossentropy', (p) => losses.categoricalFocalCrossentropy(oneHotRows, p)],
+    ['sparseCategoricalFocalCrossentropy', (p) => losses.sparseCategoricalFocalCrossentropy(tf.tensor1d([0, 1, 2], 'int32'), p, {ignoreIndex: 255})],
+  ];
+  it.each(cases)('%s: direct and inside tf.grad, without leaks', (name, loss) => {
+    const message = `${name}: 'yPred' row 1 sums to 0; probabilities must have a positive sum`;
+    const p = tf.tensor2d([[0.2, 0.5, 0.3], [0, 0, 0], [0, 0, 0]]);
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => {
+      loss(p);
+    })).toThrow(message);
+    expect(() => tf.grad(loss)(p)).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+
+  it('names the row of a [B, H, C] input with the class axis elsewhere, and keeps NaN and negative values first', () => {
+    const y = tf.tensor3d([[[1, 0], [0, 1]], [[0, 1], [1, 0]]]);
+    // axis 1 is the class axis: rows are (b, last index); row (1, 1) = [0, 0].
+    const p = tf.tensor3d([[[0.3, 0.4], [0.7, 0.6]], [[0.5, 0], [0.5, 0]]]);
+    expect(() => losses.categoricalCrossentropy(y, p, {axis: 1})).toThrow("categoricalCrossentropy: 'yPred' row 3 sums to 0");
+    expect(() => losses.categoricalCrossentropy([[1, 0], [0, 1]], [[0, 0], [NaN, 1]])).toThrow("categoricalCrossentropy: 'yPred' contains NaN");
+    expect(() => losses.categoricalCrossentropy([[1, 0], [0, 1]], [[0, 0], [-1, 1]])).toThrow(/categoricalCrossentropy: 'yPred' must hold non-negative probabilities/);
+    tf.dispose([y, p]);
+  });
+
+  it('rows with zeros but a positive sum are fine: finite value and gradient', () => {
+    tf.tidy(() => {
+      const y = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+      const p = tf.tensor2d([[0, 0, 2], [0, 3, 0]]);
+      for (const loss of [losses.categoricalCrossentropy, losses.categoricalFocalCrossentropy]) {
+        expectFinite(loss(y, p, {reduction: 'none'}), loss.lossName);
+        expectFinite(tf.grad((q: tf.Tensor) => loss(y, q))(p), `${loss.lossName} gradient`);
+      }
+    });
+  });
+
+  it('an empty batch is not a zero row', () => {
+    tf.tidy(() => {
+      expect(losses.categoricalCrossentropy(tf.zeros([0, 3]), tf.zeros([0, 3])).dataSync()[0]).toBe(0);
+      expect(losses.sparseCategoricalCrossentropy(tf.zeros([0], 'int32'), tf.zeros([0, 3])).dataSync()[0]).toBe(0);
+    });
+  });
+});
+
+describe('an empty batch with the class axis not last (axis 1; wasm 4.22 cannot transpose an empty tensor)', () => {
+  const shape = [0, 3, 2];
+  const empty = (dtype: 'float32'|'int32' = 'float32') => tf.zeros(shape.filter((_, i) => i !== 1 || dtype === 'float32'), dtype);
+  const cases: Array<[string, Loss, () => tf.Tensor, boolean]> = [
+    ['categoricalCrossentropy', L.categoricalCrossentropy, () => empty(), true],
+    ['categoricalFocalCrossentropy', L.categoricalFocalCrossentropy, () => empty(), false],
+    ['klDivergence', L.klDivergence, () => empty(), true],
+    ['sparseCategoricalCrossentropy', L.sparseCategoricalCrossentropy, () => empty('int32'), false],
+    ['sparseCategoricalFocalCrossentropy', L.sparseCategoricalFocalCrossentropy, () => empty('int32'), false],
+  ];
+  it.each(cases)('%s: none is [0, 2], mean and sum 0, empty gradients, no leak', (_name, loss, labels, targetGradient) => {
+    const y = labels();
+    const p = tf.zeros(shape);
+    expectNoLeak(() => {
+      for (const fromLogits of [false, true]) {
+        const none = loss(y, p, {axis: 1, fromLogits, reduction: 'none'});
+        expect(none.shape).toEqual([0, 2]);
+        none.dispose();
+        for (const reduction of ['mean', 'sum'] as const) {
+          const value = loss(y, p, {axis: 1, fromLogits, reduction});
+          expect(value.dataSync()[0]).toBe(0);
+          value.dispose();
+        }
+        const f = (t: tf.Tensor, q: tf.Tensor) => loss(t, q, {axis: 1, fromLogits});
+        const grads = targetGradient ? tf.grads(f)([y, p]) : [tf.grad((q: tf.Tensor) => f(y, q))(p)];
+        for (const g of grads) expect(g.shape).toEqual(shape);
+        tf.dispose(grads);
+      }
+    });
+    tf.dispose([y, p]);
+  });
+
+  it.each([
+    ['sparseCategoricalCrossentropy', L.sparseCategoricalCrossentropy],
+    ['sparseCategoricalFocalCrossentropy', L.sparseCategoricalFocalCrossentropy],
+  ])('%s: labels [1, 2] against yPred [0, 2, 2] is the shape error, direct and inside tf.grad', (name, loss) => {
+    const y = tf.zeros([1, 2], 'int32');
+    const p = tf.zeros([0, 2, 2]);
+    const message = `${name}: 'yTrue' (class indices) must have shape [0,2] (or [0,2,1]) to match 'yPred' [0,2,2], got [1,2]`;
+    expectNoLeak(() => {
+      expect(() => loss(y, p, {axis: 1})).toThrow(message);
+      expect(() => tf.grad((q: tf.Tensor) => loss(y, q, {axis: 1}))(p)).toThrow(message);
+    });
+    tf.dispose([y, p]);
   });
 });

@@ -40,8 +40,8 @@ describe('combineLosses', () => {
 
   it('accepts {name: weight}, and aliases keep their options', () => {
     tf.tidy(() => {
-      losses.register('smoothCeForCombination', 'categoricalCrossentropy', {labelSmoothing: 0.2});
-      const combined = losses.combineLosses({smoothCeForCombination: 2, klDivergence: 1});
+      const smoothCe = losses.register('smoothCeForCombination', 'categoricalCrossentropy', {labelSmoothing: 0.2});
+      const combined = losses.combineLosses({[smoothCe.alias]: 2, klDivergence: 1} as {klDivergence: number});
       const p = tf.softmax(z);
       const expected = tf.add(tf.mul(losses.categoricalCrossentropy(y, p, {labelSmoothing: 0.2}), 2), losses.klDivergence(y, p));
       expectClose(combined(y, p), expected.dataSync()[0], {rtol: 1e-6});
@@ -71,6 +71,7 @@ describe('combineLosses', () => {
 
   it('rejects bad parts and options, and leaks nothing', () => {
     expect(() => losses.combineLosses([])).toThrow(/at least one loss/);
+    // @ts-expect-error a misspelt name is a type error too
     expect(() => losses.combineLosses([['diceLos', 1]])).toThrow(/Unknown loss 'diceLos'. Did you mean: diceLoss/);
     expect(() => losses.combineLosses([['diceLoss', NaN]])).toThrow(/weight of part 0 must be a finite number/);
     const combined = losses.combineLosses(parts());
@@ -79,5 +80,33 @@ describe('combineLosses', () => {
       combined(y, z).dispose();
       tf.grad((p: tf.Tensor) => combined(y, p))(z).dispose();
     });
+  });
+
+  it('weights apply to the combined per-sample value, with every reduction', () => {
+    tf.tidy(() => {
+      const combined = losses.combineLosses(parts());
+      const w = tf.tensor1d([2, 0]);
+      const perSample = combined(y, z, {reduction: 'none'});  // [B]: Σ_k w_k·(L_k per sample)
+      const v = Array.from(perSample.dataSync());
+      expectClose(combined(y, z, {reduction: 'none', weights: w}), [2 * v[0], 0]);
+      expectClose(combined(y, z, {reduction: 'sum', weights: w}), 2 * v[0]);
+      expectClose(combined(y, z, {reduction: 'mean', weights: w}), v[0]);
+      expectClose(combined(y, z, {reduction: 'weightedMean', weights: w}), v[0]);
+      expectClose(combined(y, z, {reduction: 'sumByNonzeroWeights', weights: w}), 2 * v[0]);
+      // The gradient follows: sample 1 weighs 0, so its predictions get none.
+      const g = tf.grad((p: tf.Tensor) => combined(y, p, {weights: w, reduction: 'sum'}))(z);
+      expect(Array.from(tf.slice(g, [1], [1]).dataSync()).every((x) => x === 0)).toBe(true);
+      expect(() => combined(y, z, {weights: [1, 2, 3]})).toThrow(/option 'weights' of shape \[3\] does not broadcast/);
+    });
+  });
+
+  it('a part that throws after another part ran leaves no tensor behind, inside tf.grad too', () => {
+    const combined = losses.combineLosses([['categoricalCrossentropy', 1, {fromLogits: true}], ['diceLoss', 1]]);
+    const notProbabilities = tf.mul(z, 10);  // dice (probabilities expected) rejects it after CE ran
+    expectNoLeak(() => {
+      expect(() => combined(y, notProbabilities)).toThrow(/diceLoss: 'yPred' must hold probabilities/);
+      expect(() => tf.grad((p: tf.Tensor) => combined(y, p))(notProbabilities)).toThrow(/diceLoss/);
+    });
+    notProbabilities.dispose();
   });
 });

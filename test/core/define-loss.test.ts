@@ -5,9 +5,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as losses from '../../src';
 import {expectClose, expectNoLeak, numericGradient} from '../helpers';
 
-const cubic = losses.defineLoss<{scale: number}>({
+const cubic = losses.defineLoss({
   name: 'cubicErrorForTest',
-  defaults: {scale: 1},
+  options: {
+    /** Multiplies the loss. */
+    scale: losses.option.number(1, {above: 0}),
+  },
   forward: (yTrue, yPred, o, save) => {
     save([yTrue, yPred]);
     return tf.mul(tf.pow(tf.abs(tf.sub(yPred, yTrue)), 3), o.scale);
@@ -54,7 +57,7 @@ describe('defineLoss', () => {
     const spy = jest.fn();
     const probe = losses.defineLoss({
       name: 'probeLossForTest',
-      defaults: {},
+      options: {},
       register: false,
       forward: (yTrue, yPred, _o, save) => {
         save([yTrue, yPred]);
@@ -71,14 +74,18 @@ describe('defineLoss', () => {
   });
 
   it('checks options and shapes with the loss\'s name', () => {
-    expect(() => cubic(yTrue, yPred, {scal: 2} as object)).toThrow(/cubicErrorForTest: unknown option 'scal' \(known options: scale, reduction\)/);
+    // @ts-expect-error a misspelt option is a type error too
+    expect(() => cubic(yTrue, yPred, {scal: 2})).toThrow(/cubicErrorForTest: unknown option 'scal' \(known options: scale, reduction, weights\)/);
+    // @ts-expect-error so is a value of the wrong type, and its declared range is checked at run time
+    expect(() => cubic(yTrue, yPred, {scale: '2'})).toThrow(`cubicErrorForTest: option 'scale' must be a number > 0, got "2"`);
+    expect(() => cubic(yTrue, yPred, {scale: 0})).toThrow(`cubicErrorForTest: option 'scale' must be a number > 0, got 0`);
     expect(() => cubic(yTrue, tf.zeros([2, 3]))).toThrow(/cubicErrorForTest: 'yTrue' and 'yPred' must have the same shape, got yTrue \[2,2\] and yPred \[2,3\]/);
     expect(() => cubic(yTrue, tf.tensor2d([[NaN, 0], [0, 0]]))).toThrow(/cubicErrorForTest: 'yPred' contains NaN/);
   });
 
   it('registers the loss by name: model.compile uses it, per sample', async () => {
     expect(losses.isRegistered('cubicErrorForTest')).toBe(true);
-    const perSample = losses.get('cubicErrorForTest')(yTrue, yPred);
+    const perSample = losses.get('cubicErrorForTest' as losses.LossName)(yTrue, yPred);
     expectClose(perSample, [0.5, 8]);
     const model = tf.sequential({layers: [tf.layers.dense({units: 2, inputShape: [2]})]});
     model.compile({optimizer: 'sgd', loss: 'cubicErrorForTest'});
@@ -98,9 +105,9 @@ describe('defineLoss', () => {
 
 describe('defineLoss: reductions a loss shapes itself', () => {
   // 'mean' over per-item scales (CTC divides each sequence by its target length).
-  const scaledMean = losses.defineLoss<object>({
+  const scaledMean = losses.defineLoss({
     name: 'scaledMeanForTest',
-    defaults: {},
+    options: {},
     register: false,
     forward: (yTrue, yPred, _o, save) => {
       save([]);
@@ -124,9 +131,9 @@ describe('defineLoss: reductions a loss shapes itself', () => {
     expectClose(dSum, [1, 1, 1]);
   }));
 
-  const batchTotal = losses.defineLoss<object>({
+  const batchTotal = losses.defineLoss({
     name: 'batchTotalForTest',
-    defaults: {},
+    options: {},
     batchScalar: true,
     forward: (_t, yPred, _o, save) => {
       save([]);
@@ -138,7 +145,8 @@ describe('defineLoss: reductions a loss shapes itself', () => {
   it("a batch-scalar loss refuses 'none' with its name and gives compile one number per batch", () => tf.tidy(() => {
     expect(() => batchTotal(preds(), preds(), {reduction: 'none'})).toThrow(
         "batchTotalForTest: the loss is one value per batch; reduction 'none' is not available");
-    expectClose(losses.get('batchTotalForTest')(preds(), preds()), 6);
-    expect(losses.get('batchTotalForTest')(preds(), preds()).shape).toEqual([]);
+    const compiled = losses.get('batchTotalForTest' as losses.LossName);
+    expectClose(compiled(preds(), preds()), 6);
+    expect(compiled(preds(), preds()).shape).toEqual([]);
   }));
 });

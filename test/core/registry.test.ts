@@ -5,6 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import * as losses from '../../src';
 import {afterSaveLoad} from '../../src/core/names';
 
+// Aliases these tests register at run time, typed the documented way: declaration merging.
+declare module '../../src' {
+  interface LossRegistry {
+    focalG3: losses.LossRegistry['binaryFocalCrossentropy'];
+    focalG3ForDescribe: losses.LossRegistry['binaryFocalCrossentropy'];
+  }
+}
+
 function tinyModel(units: number, activation: 'softmax'|'sigmoid'|'linear' = 'softmax') {
   const model = tf.sequential();
   model.add(tf.layers.dense({units, inputShape: [4], activation, kernelInitializer: 'glorotUniform'}));
@@ -13,7 +21,7 @@ function tinyModel(units: number, activation: 'softmax'|'sigmoid'|'linear' = 'so
 
 /** Targets a loss of the given label kind can read, for a model with `units` outputs. */
 function targetsFor(name: string, units: number, batch: number): tf.Tensor {
-  const kind = losses.describeCompileLoss(losses.get(name))!.labels;
+  const kind = losses.describeCompileLoss(losses.get(name as losses.LossName))!.labels;
   const classes = tf.tensor1d(Array.from({length: batch}, (_, i) => i % units), 'float32');
   if (kind === 'sparse') return classes;
   if (kind === 'binary') return tf.tensor2d(Array.from({length: batch * units}, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [batch, units]);
@@ -106,6 +114,7 @@ describe('registry', () => {
   });
 
   it('unknown names list close matches', () => {
+    // @ts-expect-error a misspelt name is a type error too
     expect(() => losses.get('sparseCategoricalCrosentropy')).toThrow(/Unknown loss 'sparseCategoricalCrosentropy'. Did you mean: sparseCategoricalCrossentropy/);
     const model = tinyModel(2);
     expect(() => model.compile({optimizer: 'sgd', loss: 'focalLos'})).toThrow(/Unknown loss focalLos/);
@@ -121,6 +130,7 @@ describe('registry', () => {
     expect(viaAlias).toBeCloseTo(direct, 6);
     expect(() => losses.register('focalG3', 'binaryFocalCrossentropy', {gamma: 3})).not.toThrow();
     expect(() => losses.register('focalG3', 'binaryFocalCrossentropy', {gamma: 4})).toThrow(/already registered/);
+    // @ts-expect-error a misspelt option is a type error too
     expect(() => losses.register('focalG4', 'binaryFocalCrossentropy', {gama: 4})).toThrow(/unknown option 'gama'/);
     expect(() => losses.register('hinge', 'squaredHinge')).toThrow(/built-in/);
     losses.unregister('focalG3');
@@ -195,12 +205,16 @@ describe('model.compile with this library\'s losses', () => {
     model.dispose();
   });
 
-  it('a function from get() is saved by name; one with extra options is not', () => {
+  it('a function from get() is saved by name; one with options by name and config', () => {
     const model = tinyModel(3);
     model.compile({optimizer: 'sgd', loss: losses.get('categoricalFocalCrossentropy')});
     expect(model.loss).toBe('categoricalFocalCrossentropy');
+    const config = () => (model as unknown as {getTrainingConfig(): Record<string, unknown>}).getTrainingConfig();
+    expect(config().tfjs_losses).toBeUndefined();
     model.compile({optimizer: 'sgd', loss: losses.get('categoricalFocalCrossentropy', {gamma: 1})});
-    expect(typeof model.loss).toBe('function');
+    expect(model.loss).toBe('categoricalFocalCrossentropy');
+    expect(config().loss).toBe('categorical_focal_crossentropy');
+    expect(config().tfjs_losses).toEqual({version: 1, loss: {className: 'categoricalFocalCrossentropy', config: {gamma: 1}}});
     model.dispose();
   });
 
@@ -236,6 +250,7 @@ describe('describeLoss', () => {
     expect(alias).toMatchObject({name: 'focalG3ForDescribe', base: 'binaryFocalCrossentropy', labels: 'binary'});
     expect(alias.options).toMatchObject({gamma: 3, fromLogits: false});
     expect(losses.describeLoss('diceLoss').labels).toBe('indexOrOneHot');
+    // @ts-expect-error a misspelt name is a type error too
     expect(() => losses.describeLoss('diceLos')).toThrow(/Unknown loss 'diceLos'. Did you mean: diceLoss/);
     losses.unregister('focalG3ForDescribe');
   });

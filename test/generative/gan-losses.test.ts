@@ -121,7 +121,38 @@ describe('definitions', () => {
         expectClose(ganDiscriminatorLoss(r, f, {kind, reduction: 'sum'}), sum, {what: `${kind} sum`});
         // and it does not depend on the order of the batches' sizes
         expectClose(ganDiscriminatorLoss(f, r, {kind}), mean(fv.map(tr)) + mean(rv.map(tf_)), {what: `${kind} swapped`});
+        // Without weights, tf.Reduction.MEAN ('weightedMean') and 'sumByNonzeroWeights' are 'mean'.
+        for (const reduction of ['weightedMean', 'sumByNonzeroWeights', tf.Reduction.MEAN] as const) {
+          expectClose(ganDiscriminatorLoss(r, f, {kind, reduction}), mean(rv.map(tr)) + mean(fv.map(tf_)), {what: `${kind} ${reduction}`});
+        }
       }
+    });
+  });
+
+  it('weights weigh the per-sample values, as in every loss', () => {
+    tf.tidy(() => {
+      const r = logits([4], 3);
+      const f = logits([4], 4);
+      const w = [1, 0, 2, 0.5];
+      for (const kind of KINDS) {
+        const none = Array.from(ganDiscriminatorLoss(r, f, {kind, reduction: 'none'}).dataSync());
+        const weighted = none.map((v, i) => v * w[i]);
+        const total = weighted.reduce((a, b) => a + b);
+        expectClose(ganDiscriminatorLoss(r, f, {kind, reduction: 'none', weights: w}), weighted, {what: kind});
+        expectClose(ganDiscriminatorLoss(r, f, {kind, weights: w}), total / 4, {what: `${kind} mean`});
+        expectClose(ganDiscriminatorLoss(r, f, {kind, reduction: 'weightedMean', weights: w}), total / 3.5, {what: `${kind} weightedMean`});
+        const gen = Array.from(ganGeneratorLoss(f, {kind, reduction: 'none'}).dataSync());
+        expectClose(ganGeneratorLoss(f, {kind, reduction: 'sum', weights: tf.tensor1d(w)}),
+            gen.reduce((a, v, i) => a + v * w[i], 0), {what: `${kind} generator sum`});
+        // the gradients are weighted too
+        const [dr] = tf.grads((a: tf.Tensor, b: tf.Tensor) => ganDiscriminatorLoss(a, b, {kind, reduction: 'sum', weights: w}))([r, f]);
+        const [dr1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => ganDiscriminatorLoss(a, b, {kind, reduction: 'none'}))([r, f]);
+        expectClose(dr, Array.from(dr1.dataSync()).map((g, i) => g * w[i]), {what: `${kind} gradient`});
+      }
+      // different batch sizes: the real terms, then the fake ones
+      const f2 = logits([2], 5);
+      expectClose(ganDiscriminatorLoss(r, f2, {kind: 'wasserstein', reduction: 'sum', weights: 2}),
+          2 * Array.from(ganDiscriminatorLoss(r, f2, {kind: 'wasserstein', reduction: 'sum'}).dataSync())[0]);
     });
   });
 });
@@ -223,9 +254,10 @@ describe('bad input', () => {
   it('options, reductions, arguments', () => {
     tf.tidy(() => {
       expect(() => ganDiscriminatorLoss(r(), r(), {kinds: 'hinge'} as object)).toThrow(
-          "ganDiscriminatorLoss: unknown option 'kinds' (known options: kind, reduction)");
+          "ganDiscriminatorLoss: unknown option 'kinds' (known options: kind, reduction, weights)");
       expect(() => ganGeneratorLoss(r(), {reduction: 'avg' as 'mean'})).toThrow(
-          "ganGeneratorLoss: option 'reduction' must be 'none', 'mean', 'sum' or a tf.Reduction, got \"avg\"");
+          "ganGeneratorLoss: option 'reduction' must be one of 'none', 'sum', 'mean', 'weightedMean', " +
+          "'sumByNonzeroWeights' or a tf.Reduction, got \"avg\"");
       expect(() => ganDiscriminatorLoss('x' as unknown as tf.Tensor, r())).toThrow(
           "ganDiscriminatorLoss: argument 'realLogits' must be a tf.Tensor or an array, got string");
       expect(() => ganDiscriminatorLoss(r(), undefined as unknown as tf.Tensor)).toThrow(
@@ -235,6 +267,20 @@ describe('bad input', () => {
           "got realLogits [4] and fakeLogits [4,1]");
       // arrays are accepted like tensors
       expectClose(ganDiscriminatorLoss([0, 0], [0, 0], {kind: 'wasserstein'}), 0);
+    });
+  });
+
+  it('options are checked against their declaration; weights are checked like every loss\'s', () => {
+    tf.tidy(() => {
+      const kinds = "'minimax', 'nonSaturating', 'lsgan', 'hinge', 'wasserstein'";
+      expect(() => ganGeneratorLoss(r(), {kind: 1 as unknown as Kind})).toThrow(`ganGeneratorLoss: option 'kind' must be one of ${kinds}, got 1`);
+      expect(() => ganGeneratorLoss(r(), {weights: [1, NaN]})).toThrow("ganGeneratorLoss: 'weights' contains NaN");
+      expect(() => ganDiscriminatorLoss(r(), r(), {weights: [1, 2, 3]})).toThrow(
+          "ganDiscriminatorLoss: option 'weights' of shape [3] does not broadcast to the loss's unreduced shape [2]");
+      expect(() => wassersteinLoss(tf.tensor1d([1, -1]), r(), {sign: 1} as object)).toThrow(
+          "wassersteinLoss: unknown option 'sign' (known options: reduction, weights)");
+      expect(ganGeneratorLoss.schema).toBeDefined();
+      expect(ganDiscriminatorLoss.defaults).toEqual({kind: 'nonSaturating'});
     });
   });
 

@@ -237,6 +237,14 @@ describe('gradientPenalty behaviour', () => {
     expect(() => gradientPenalty(critic(w), real, real, {epsilon: [0.5, 2, 0, 1]})).toThrow(/epsilon.*\[0, 1\]/);
     expect(() => gradientPenalty(critic(w), real, real, {weight: -1})).toThrow(/option 'weight'/);
     expect(() => gradientPenalty(critic(w), real, real, {lambda: 1} as never)).toThrow(/unknown option 'lambda'/);
+    expect(() => gradientPenalty(critic(w), real, real, {weight: '10'} as never))
+        .toThrow(`gradientPenalty: option 'weight' must be a number >= 0, got "10"`);
+    expect(() => gradientPenalty(critic(w), real, real, {seed: '7'} as never))
+        .toThrow(`gradientPenalty: option 'seed' must be a number (or undefined), got "7"`);
+    expect(() => gradientPenalty(critic(w), real, real, {epsilon: 'half'} as never))
+        .toThrow(`gradientPenalty: option 'epsilon' must be a tf.Tensor or an array of interpolation factors (or undefined), got "half"`);
+    expect(() => gradientPenalty(critic(w), real, real, {reduction: 'sum'} as never))
+        .toThrow(`gradientPenalty: unknown option 'reduction' (known options: weight, epsilon, seed)`);
     expect(() => gradientPenalty('critic' as never, real, real)).toThrow(/'critic' must be a function/);
     expect(() => gradientPenalty((x) => tf.sum(x, 0), real, real))
         .toThrow(/one score per sample \(\[4\] or \[4,1\]\), got shape \[6\]/);

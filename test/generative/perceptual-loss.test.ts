@@ -113,9 +113,15 @@ describe('perceptualLoss on a fixed extractor (expected values by hand)', () => 
         .toThrow(/'yTrue' and 'yPred' must have the same shape, got yTrue \[3,4,4,1\] and yPred \[3,4,4,2\]/);
     expect(() => perceptualLoss(T, P, {extractor: ex.fn, layerWeights: [1]})).toThrow(/'layerWeights' must hold 2/);
     expect(() => perceptualLoss(T, P, {extractor: ex.fn, layerWeights: [1, -1]})).toThrow(/'layerWeights'/);
-    expect(() => perceptualLoss(T, P, {extractor: ex.fn, distance: 'l3' as never})).toThrow(/'distance' must be 'l2' or 'l1'/);
+    expect(() => perceptualLoss(T, P, {extractor: ex.fn, distance: 'l3' as never})).toThrow(/'distance' must be one of 'l2', 'l1', got "l3"/);
     expect(() => perceptualLoss(T, P, {extractor: ex.fn, reduction: 'max' as never})).toThrow(/'reduction'/);
     expect(() => perceptualLoss(T, P, {extractor: ex.fn, layers: [1]} as never)).toThrow(/unknown option 'layers'/);
+    expect(() => perceptualLoss(T, P, {extractor: 'vgg' as never})).toThrow(
+        `perceptualLoss: option 'extractor' must be a tf.LayersModel or a function returning feature maps, got "vgg"`);
+    expect(() => perceptualLoss(T, P, {extractor: ex.fn, layerWeights: ['1', '2'] as never})).toThrow(
+        `perceptualLoss: option 'layerWeights' must be an array of finite numbers >= 0 (one per feature map of the extractor), got ["1","2"]`);
+    expect(() => perceptualLoss(T, P, {extractor: ex.fn, weights: [1, 1, 1]} as never)).toThrow(
+        `perceptualLoss: unknown option 'weights' (known options: extractor, layerWeights, distance, reduction)`);
     expect(() => perceptualLoss(T, P, {extractor: () => 'x' as never})).toThrow(/must return a tf.Tensor/);
     expect(() => perceptualLoss(T, P, {extractor: (x) => tf.sum(x, 0)})).toThrow(/leading batch axis of 3/);
   });

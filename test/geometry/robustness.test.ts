@@ -95,6 +95,8 @@ describe('quaternionGeodesicLoss', () => {
     expect(() => tf.tidy(() => {
       losses.geodesicLoss(tf.zeros([2, 3, 4]), tf.zeros([2, 3, 4]));
     })).toThrow(/geodesicLoss: rotations must be \[..., 3, 3\] matrices/);
+    expect(() => losses.quaternionGeodesicLoss([[1, 0, 0, 0]], [[1, 0, 0, 0]], {normalize: 'false' as unknown as boolean}))
+        .toThrow(/quaternionGeodesicLoss: option 'normalize' must be a boolean, got "false"/);
     const a = tf.tensor2d([[0.5, 0.5, 0.5, 0.5]]);
     const b = tf.tensor2d([[0.1, 0.7, -0.7, 0.1]]);
     expectNoLeak(() => {
@@ -102,5 +104,27 @@ describe('quaternionGeodesicLoss', () => {
       tf.grad((p: tf.Tensor) => losses.quaternionGeodesicLoss(a, p))(b).dispose();
     });
     tf.dispose([a, b]);
+  });
+});
+
+describe('geodesicLoss on an empty batch', () => {
+  it('none is empty, mean and sum 0, both gradients empty, no leak (wasm transposed an empty tensor)', () => {
+    const rt = tf.zeros([0, 3, 3]);
+    const rp = tf.zeros([0, 3, 3]);
+    expectNoLeak(() => {
+      const none = losses.geodesicLoss(rt, rp, {reduction: 'none'});
+      expect(none.shape).toEqual([0]);
+      for (const reduction of ['mean', 'sum'] as const) {
+        const value = losses.geodesicLoss(rt, rp, {reduction});
+        expect(value.dataSync()[0]).toBe(0);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => losses.geodesicLoss(a, b, {reduction}))([rt, rp]);
+        grads.forEach((g) => expect(g.shape).toEqual([0, 3, 3]));
+        tf.dispose([value, ...grads]);
+      }
+      none.dispose();
+      // An empty batch with more batch axes: 'none' keeps them.
+      tf.tidy(() => expect(losses.geodesicLoss(tf.zeros([2, 0, 3, 3]), tf.zeros([2, 0, 3, 3]), {reduction: 'none'}).shape).toEqual([2, 0]));
+    });
+    tf.dispose([rt, rp]);
   });
 });

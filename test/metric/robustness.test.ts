@@ -275,11 +275,11 @@ describe('metric losses: bad input', () => {
     ['contrastive ±1 labels', () => losses.contrastiveLoss(v([1, -1]), v([1, 2])), /contrastiveLoss: 'yTrue' must hold labels in \{0, 1\}.*found -1 at flat index 1/],
     ['contrastive negative distance', () => losses.contrastiveLoss(v([1, 0]), v([-0.5, 2])), /contrastiveLoss: 'yPred' must hold distances in \[0, Infinity\], found values in \[-0.5, 2\]/],
     ['contrastive NaN distance', () => losses.contrastiveLoss(v([1, 0]), v([NaN, 2])), /contrastiveLoss: 'yPred' contains NaN/],
-    ['contrastive margin', () => losses.contrastiveLoss(v([1]), v([1]), {margin: -1}), /contrastiveLoss: option 'margin' must be a number in \[0, Infinity\], got -1/],
+    ['contrastive margin', () => losses.contrastiveLoss(v([1]), v([1]), {margin: -1}), /contrastiveLoss: option 'margin' must be a number >= 0, got -1/],
     ['triplet shapes', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 4)), /tripletMarginLoss: 'anchor' and 'negative' must have the same shape, got anchor \[2,3\] and negative \[2,4\]/],
     ['triplet positive shape', () => losses.tripletMarginLoss(m(2, 3), m(3, 3), m(2, 3)), /tripletMarginLoss: 'anchor' and 'positive' must have the same shape, got anchor \[2,3\] and positive \[3,3\]/],
-    ['triplet p', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {p: 0.5}), /tripletMarginLoss: option 'p' must be a finite number >= 1 \(the norm's order\), got 0.5/],
-    ['triplet eps', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {eps: -1}), /tripletMarginLoss: option 'eps' must be a number in \[0, Infinity\], got -1/],
+    ['triplet p', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {p: 0.5}), /tripletMarginLoss: option 'p' must be a number >= 1, got 0.5/],
+    ['triplet eps', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {eps: -1}), /tripletMarginLoss: option 'eps' must be a number >= 0, got -1/],
     ['triplet swap', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {swap: 'yes' as unknown as boolean}), /tripletMarginLoss: option 'swap' must be a boolean, got "yes"/],
     ['triplet NaN', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), tf.fill([2, 3], NaN)), /tripletMarginLoss: 'negative' contains NaN/],
     ['triplet scalar', () => losses.tripletMarginLoss(tf.scalar(1), tf.scalar(1), tf.scalar(1)), /tripletMarginLoss: embeddings must be \[\.\.\., D\], got anchor \[\]/],
@@ -297,13 +297,29 @@ describe('metric losses: bad input', () => {
     ['pairwise NaN', () => losses.pairwiseRankingLoss(v([1, NaN]), v([1, 2])), /pairwiseRankingLoss: 'reference' contains NaN/],
     ['infoNce shapes', () => losses.infoNceLoss(m(4, 8), m(5, 8)), /infoNceLoss: 'a' and 'b' must have the same shape, got a \[4,8\] and b \[5,8\]/],
     ['infoNce rank', () => losses.infoNceLoss(tf.ones([2, 3, 4]), tf.ones([2, 3, 4])), /infoNceLoss: 'a' and 'b' must be \[B, D\] embeddings, got a \[2,3,4\] and b \[2,3,4\]/],
-    ['infoNce temperature 0', () => losses.infoNceLoss(m(2, 3), m(2, 3), {temperature: 0}), /infoNceLoss: option 'temperature' must be a finite number > 0, got 0/],
-    ['infoNce temperature negative', () => losses.infoNceLoss(m(2, 3), m(2, 3), {temperature: -0.1}), /infoNceLoss: option 'temperature' must be a finite number > 0, got -0.1/],
+    ['infoNce temperature 0', () => losses.infoNceLoss(m(2, 3), m(2, 3), {temperature: 0}), /infoNceLoss: option 'temperature' must be a number > 0, got 0/],
+    ['infoNce temperature negative', () => losses.infoNceLoss(m(2, 3), m(2, 3), {temperature: -0.1}), /infoNceLoss: option 'temperature' must be a number > 0, got -0.1/],
     ['infoNce Infinity', () => losses.infoNceLoss(m(2, 3), tf.fill([2, 3], Infinity)), /infoNceLoss: 'b' contains Infinity/],
-    ['infoNce unknown option', () => losses.infoNceLoss(m(2, 3), m(2, 3), {tau: 0.1} as object), /infoNceLoss: unknown option 'tau' \(known options: temperature, symmetric, reduction\)/],
+    ['infoNce unknown option', () => losses.infoNceLoss(m(2, 3), m(2, 3), {tau: 0.1} as object), /infoNceLoss: unknown option 'tau' \(known options: temperature, symmetric, reduction, weights\)/],
     ['distance shapes', () => losses.pairwiseDistance(m(2, 3), m(2, 4)), /pairwiseDistance: 'x1' and 'x2' must have broadcastable shapes, got x1 \[2,3\] and x2 \[2,4\]/],
-    ['distance p', () => losses.pairwiseDistance(m(2, 3), m(2, 3), {p: 0}), /pairwiseDistance: option 'p' must be a finite number >= 1 \(the norm's order\), got 0/],
+    ['distance p', () => losses.pairwiseDistance(m(2, 3), m(2, 3), {p: 0}), /pairwiseDistance: option 'p' must be a number >= 1, got 0/],
     ['distance scalar', () => losses.pairwiseDistance(tf.scalar(1), tf.scalar(2)), /pairwiseDistance: 'x1' and 'x2' must be \[\.\.\., D\] embeddings, got x1 \[\] and x2 \[\]/],
+    // Every option is checked against its declaration: strings are not numbers or booleans.
+    ['contrastive margin string', () => losses.contrastiveLoss(v([1]), v([1]), {margin: '2' as unknown as number}), /contrastiveLoss: option 'margin' must be a number >= 0, got "2"/],
+    ['contrastive margin Infinity', () => losses.contrastiveLoss(v([1]), v([1]), {margin: Infinity}), /contrastiveLoss: option 'margin' must be a number >= 0, got Infinity/],
+    ['triplet swap string', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {swap: 'false' as unknown as boolean}), /tripletMarginLoss: option 'swap' must be a boolean, got "false"/],
+    ['triplet p Infinity', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {p: Infinity}), /tripletMarginLoss: option 'p' must be a number >= 1, got Infinity/],
+    ['triplet margin string', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {margin: '2' as unknown as number}), /tripletMarginLoss: option 'margin' must be a number, got "2"/],
+    ['triplet unknown option', () => losses.tripletMarginLoss(m(2, 3), m(2, 3), m(2, 3), {norm: 2} as object), /tripletMarginLoss: unknown option 'norm' \(known options: margin, p, eps, swap, reduction, weights\)/],
+    ['cosine margin string', () => losses.cosineEmbeddingLoss(v([1, -1]), m(2, 3), m(2, 3), {margin: '0' as unknown as number}), /cosineEmbeddingLoss: option 'margin' must be a number in \[-1, 1\], got "0"/],
+    ['ranking margin string', () => losses.marginRankingLoss(v([1]), v([1]), v([0]), {margin: '2' as unknown as number}), /marginRankingLoss: option 'margin' must be a number, got "2"/],
+    ['pairwise margin Infinity', () => losses.pairwiseRankingLoss(v([1, 2]), v([1, 2]), {margin: Infinity}), /pairwiseRankingLoss: option 'margin' must be a number, got Infinity/],
+    ['infoNce symmetric string', () => losses.infoNceLoss(m(2, 3), m(2, 3), {symmetric: 'false' as unknown as boolean}), /infoNceLoss: option 'symmetric' must be a boolean, got "false"/],
+    ['infoNce temperature string', () => losses.infoNceLoss(m(2, 3), m(2, 3), {temperature: '2' as unknown as number}), /infoNceLoss: option 'temperature' must be a number > 0, got "2"/],
+    ['batch-hard soft string', () => losses.batchHardTripletLoss(v([0, 1]), m(2, 3), {soft: 'false' as unknown as boolean}), /batchHardTripletLoss: option 'soft' must be a boolean, got "false"/],
+    ['distance keepDims string', () => losses.pairwiseDistance(m(2, 3), m(2, 3), {keepDims: 'false' as unknown as boolean}), /pairwiseDistance: option 'keepDims' must be a boolean, got "false"/],
+    ['distance eps string', () => losses.pairwiseDistance(m(2, 3), m(2, 3), {eps: '2' as unknown as number}), /pairwiseDistance: option 'eps' must be a number >= 0, got "2"/],
+    ['distance unknown option', () => losses.pairwiseDistance(m(2, 3), m(2, 3), {reduction: 'sum'} as object), /pairwiseDistance: unknown option 'reduction' \(known options: p, eps, keepDims\)/],
   ];
   it.each(cases)('%s', (_n, call, message) => {
     const before = tf.memory().numTensors;
@@ -315,7 +331,7 @@ describe('metric losses: bad input', () => {
 
   it('the three-argument losses are not registered; the two-argument ones are', () => {
     for (const name of ['tripletMarginLoss', 'cosineEmbeddingLoss', 'marginRankingLoss']) expect(losses.isRegistered(name)).toBe(false);
-    for (const name of ['contrastiveLoss', 'pairwiseRankingLoss', 'infoNceLoss']) {
+    for (const name of ['contrastiveLoss', 'pairwiseRankingLoss', 'infoNceLoss'] as const) {
       expect(losses.isRegistered(name)).toBe(true);
       expect(losses.describeCompileLoss(losses.get(name))!.labels).toBe('other');
     }
@@ -501,5 +517,30 @@ describe('pairwiseRankingLoss keeps a quantised attention in the full-precision 
     // The order is not bought with the values: the MSE stays small (6.6e-6; MSE alone: 1.1e-6).
     expect(ranked.mse).toBeLessThan(2e-5);
     tf.dispose([q, k, teacher, quantisedLogits]);
+  });
+});
+
+describe('pairwiseDistance: non-finite embeddings are an error naming the argument', () => {
+  const cases: Array<[string, () => [tf.Tensor, tf.Tensor], string]> = [
+    ['NaN in x2', () => [tf.ones([2, 3]), tf.tensor2d([[0, NaN, 1], [1, 2, 3]])], "pairwiseDistance: 'x2' contains NaN"],
+    ['NaN in x1', () => [tf.tensor2d([[0, 1, 1], [1, NaN, 3]]), tf.ones([2, 3])], "pairwiseDistance: 'x1' contains NaN"],
+    ['Infinity in x2 (broadcast)', () => [tf.ones([2, 3]), tf.tensor1d([0, Infinity, 1])], "pairwiseDistance: 'x2' contains Infinity"],
+  ];
+  it.each(cases)('%s: direct and inside tf.grads, without leaks', (_n, make, message) => {
+    const [x1, x2] = make();
+    const before = tf.memory().numTensors;
+    expect(() => losses.pairwiseDistance(x1, x2)).toThrow(message);
+    expect(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(losses.pairwiseDistance(a, b)))([x1, x2])).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x1, x2]);
+  });
+
+  it('with value checks off it computes (NaN) as before', () => {
+    losses.setValueChecks(false);
+    try {
+      tf.tidy(() => expect(Number.isNaN(losses.pairwiseDistance(tf.tensor2d([[NaN, 0]]), tf.zeros([1, 2])).dataSync()[0])).toBe(true));
+    } finally {
+      losses.setValueChecks(true);
+    }
   });
 });

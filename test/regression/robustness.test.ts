@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
+import {expm1, log1p} from '../../src/core/precise-math';
 import {expectClose, expectFinite, expectNoLeak, numericGradient, seededRandom} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
@@ -103,10 +104,19 @@ describe('regression bad input', () => {
     ['shape', () => losses.meanSquaredError([1, 2], [1, 2, 3]), /meanSquaredError: 'yTrue' and 'yPred' must have the same shape, got yTrue \[2\] and yPred \[3\]/],
     ['NaN', () => losses.huberLoss([1, NaN], [1, 2]), /huberLoss: 'yTrue' contains NaN/],
     ['delta', () => losses.huberLoss([1], [1], {delta: 0}), /huberLoss: option 'delta' must be a number/],
-    ['beta', () => losses.smoothL1Loss([1], [1], {beta: -1}), /smoothL1Loss: option 'beta' must be a number in \[0, Infinity\]/],
+    ['beta', () => losses.smoothL1Loss([1], [1], {beta: -1}), /smoothL1Loss: option 'beta' must be a number >= 0, got -1/],
     ['quantile', () => losses.quantileLoss([1], [1], {quantile: 1.5}), /quantileLoss: option 'quantile' must be a number in \[0, 1\]/],
     ['scale', () => losses.cauchyLoss([1], [1], {scale: 0}), /cauchyLoss: option 'scale'/],
-    ['alpha', () => losses.generalRobustLoss([1], [1], {alpha: NaN}), /generalRobustLoss: option 'alpha' must be a number or ±Infinity/],
+    ['alpha', () => losses.generalRobustLoss([1], [1], {alpha: NaN}), /generalRobustLoss: option 'alpha' must be a number, got NaN/],
+    // Options are checked by type and range before any tensor is made: no coercion of strings.
+    ['delta as a string', () => losses.huberLoss([1], [1], {delta: '2' as unknown as number}), /huberLoss: option 'delta' must be a number > 0, got "2"/],
+    ['infinite delta', () => losses.huberLoss([1], [1], {delta: Infinity}), /huberLoss: option 'delta' must be a number > 0, got Infinity/],
+    ['infinite scale', () => losses.welschLoss([1], [1], {scale: Infinity}), /welschLoss: option 'scale' must be a number > 0, got Infinity/],
+    ['logInput as a string', () => losses.poissonNllLoss([1], [1], {logInput: 'false' as unknown as boolean}), /poissonNllLoss: option 'logInput' must be a boolean, got "false"/],
+    ['eps', () => losses.poissonNllLoss([1], [1], {eps: -1}), /poissonNllLoss: option 'eps' must be a number >= 0, got -1/],
+    ['gaussian full as a string', () => losses.gaussianNllLoss([1], [1], [1], {full: 'false' as unknown as boolean}), /gaussianNllLoss: option 'full' must be a boolean, got "false"/],
+    ['gaussian eps', () => losses.gaussianNllLoss([1], [1], [1], {eps: '2' as unknown as number}), /gaussianNllLoss: option 'eps' must be a number >= 0, got "2"/],
+    ['unknown option', () => losses.meanSquaredError([1], [1], {delta: 1} as object), /meanSquaredError: unknown option 'delta' \(known options: reduction, weights\)/],
     ['negative counts', () => losses.poissonNllLoss([-1, 2], [0, 0]), /poissonNllLoss: 'yTrue' must hold counts in \[0, Infinity\], found values in \[-1, 2\]/],
   ];
   it.each(cases)('%s', (_n, call, message) => {
@@ -148,5 +158,86 @@ describe('gaussianNllLoss (three inputs)', () => {
       tf.grad((v: tf.Tensor) => losses.gaussianNllLoss(y, mu, v))(variance).dispose();
     });
     tf.dispose([y, mu, variance]);
+  });
+});
+
+describe('robust losses for residuals whose square overflows float32', () => {
+  // Residuals up to 1e30: r² overflows float32 past ≈1.8e19, the losses do not. Expected values in
+  // float64, from the float32 residual.
+  const residuals = [0, 0.25, -3, 1e4, -1e10, 9.9e14, -1.01e15, 1e17, -2e19, 2e19, 1e22, -1e25, 1e30, -1e30];
+  function rho(x: number, alpha: number): number {
+    if (alpha === 0) return Math.log1p(0.5 * x * x);
+    const b = Math.abs(alpha - 2);
+    return (b / alpha) * Math.expm1((alpha / 2) * Math.log1p(x * x / b));
+  }
+  function rhoPrime(x: number, alpha: number): number {
+    const b = Math.abs(alpha - 2);
+    return x * Math.exp((alpha / 2 - 1) * Math.log1p(x * x / b));
+  }
+  const subjects: Array<[string, number, number]> = [
+    ['cauchyLoss', 0, 1], ['cauchyLoss', 0, 0.5], ['pseudoHuberLoss', 1, 1], ['pseudoHuberLoss', 1, 4],
+    ['generalRobustLoss', 0, 1], ['generalRobustLoss', 1e-6, 1], ['generalRobustLoss', 0.5, 1], ['generalRobustLoss', 1, 0.5],
+    ['generalRobustLoss', 1.999, 1], ['generalRobustLoss', -2, 1],
+  ];
+
+  it.each(subjects)('%s α=%s scale=%s: finite values and gradients matching float64', (name, alpha, scale) => {
+    tf.tidy(() => {
+      const r = tf.tensor1d(residuals);
+      const y = tf.zerosLike(r);
+      const options = {scale, ...(name === 'generalRobustLoss' ? {alpha} : {})};
+      // α = 1.999: the loss itself passes float32's range past |r| ≈ 1e19 (≈ 5e37 at 1e19).
+      const representable = residuals.map((v) => Math.fround(v)).map((v) => Number.isFinite(Math.fround(rho(v / scale, alpha))));
+      const keep = <T>(xs: T[]) => xs.filter((_, i) => representable[i]);
+      const value = Array.from(L[name](y, r, {...options, reduction: 'none'}).dataSync());
+      const expected = residuals.map((v) => rho(Math.fround(v) / scale, alpha));
+      expectClose(keep(value), keep(expected), {rtol: 1e-5, atol: 1e-6, what: 'value'});
+      const [gTrue, gPred] = tf.grads((t: tf.Tensor, p: tf.Tensor) => L[name](t, p, {...options, reduction: 'sum'}))([y, r]);
+      const expectedGrad = residuals.map((v) => rhoPrime(Math.fround(v) / scale, alpha) / scale);
+      expectClose(gPred, expectedGrad, {rtol: 1e-5, atol: 1e-30, what: 'gradient'});
+      expectClose(gTrue, expectedGrad.map((g) => -g), {rtol: 1e-5, atol: 1e-30, what: 'yTrue gradient'});
+      // Non-zero wherever the residual is (the true gradient of these losses is).
+      // Non-zero wherever the true gradient is representable in float32 (α = −2's is ~16/r³).
+      Array.from(gPred.dataSync()).forEach((g, i) => expect(Math.abs(expectedGrad[i]) < 1e-37 || g !== 0).toBe(true));
+    });
+  });
+
+  it('pseudoHuberLoss: the gradient tends to sign(r)/c (it dropped to 0 at r = 2e19)', () => {
+    tf.tidy(() => {
+      const r = tf.tensor1d([2e19, -2e19, 1e30, 3e38]);
+      expectClose(tf.grad((p: tf.Tensor) => losses.pseudoHuberLoss(tf.zerosLike(p), p, {reduction: 'sum'}))(r), [1, -1, 1, 1], {rtol: 1e-6});
+      expectClose(losses.cauchyLoss(0, 1e30), Math.log1p(0.5 * 1e60), {rtol: 1e-6});
+    });
+  });
+
+  it('ordinary residuals give bit-for-bit what the plain formulas gave', () => {
+    tf.tidy(() => {
+      const r = tf.tensor1d([0, 1e-4, -0.3, 2, -50, 1e3, 7e5, -3e9, 4e12]);
+      const y = tf.zerosLike(r);
+      const x2 = tf.square(r);
+      const plain: Array<[number, tf.Tensor, tf.Tensor]> = [0, 1e-6, 0.5, 1, 1.5, -2].map((alpha) => {
+        if (alpha === 0) return [alpha, log1p(tf.mul(x2, 0.5)), tf.div(r, tf.add(tf.mul(x2, 0.5), 1))];
+        const b = Math.abs(alpha - 2);
+        return [alpha, tf.mul(expm1(tf.mul(log1p(tf.div(x2, b)), alpha / 2)), b / alpha),
+          tf.mul(r, tf.exp(tf.mul(log1p(tf.div(x2, b)), alpha / 2 - 1)))];
+      });
+      for (const [alpha, value, derivative] of plain) {
+        const options = {alpha, reduction: 'sum' as const};
+        expect(Array.from(losses.generalRobustLoss(y, r, {alpha, reduction: 'none'}).dataSync())).toEqual(Array.from(value.dataSync()));
+        expect(Array.from(tf.grad((p: tf.Tensor) => losses.generalRobustLoss(y, p, options))(r).dataSync())).toEqual(Array.from(derivative.dataSync()));
+      }
+    });
+  });
+
+  it('leaks nothing', () => {
+    const r = tf.tensor1d(residuals);
+    const y = tf.zerosLike(r);
+    expectNoLeak(() => {
+      for (const [name, alpha] of subjects) {
+        const options = name === 'generalRobustLoss' ? {alpha} : {};
+        L[name](y, r, options).dispose();
+        tf.grad((p: tf.Tensor) => L[name](y, p, options))(r).dispose();
+      }
+    });
+    tf.dispose([r, y]);
   });
 });

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
-import {expectClose, expectNoLeak, numericGradient, seededRandom} from '../helpers';
+import {expectClose, expectFinite, expectNoLeak, numericGradient, seededRandom} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
 const L = losses as unknown as Record<string, Loss>;
@@ -88,6 +88,43 @@ describe('overlap semantics (MONAI)', () => {
       losses.jaccardLoss(tf.zeros([2, 3, 3]), tf.zeros([2, 3, 3]), {includeBackground: false, classWeights: [1, 1, 1]});
     })).toThrow(/jaccardLoss: option 'classWeights' must have one entry per class \(2\)/);
   });
+
+  it('checks every option against its declaration before any tensor is made', () => {
+    const y = tf.zeros([1, 2, 2, 3]);
+    const p = tf.fill([1, 2, 2, 3], 1 / 3);
+    const before = tf.memory().numTensors;
+    const cases: Array<[string, object, string]> = [
+      ['diceLoss', {fromLogits: 'false'}, `diceLoss: option 'fromLogits' must be a boolean, got "false"`],
+      ['diceLoss', {squared: 1}, `diceLoss: option 'squared' must be a boolean, got 1`],
+      ['jaccardLoss', {smooth: '2'}, `jaccardLoss: option 'smooth' must be a number >= 0, got "2"`],
+      ['jaccardLoss', {smooth: -1e-5}, `jaccardLoss: option 'smooth' must be a number >= 0, got -0.00001`],
+      ['diceLoss', {smooth: Infinity}, `diceLoss: option 'smooth' must be a number >= 0, got Infinity`],
+      ['diceLoss', {batch: 'true'}, `diceLoss: option 'batch' must be a boolean, got "true"`],
+      ['diceLoss', {classWeights: [1, NaN, 1]}, `diceLoss: option 'classWeights' must be one number per class`],
+      ['diceLoss', {ignoreIndex: '255'}, `diceLoss: option 'ignoreIndex' must be a number (or undefined), got "255"`],
+      ['tverskyLoss', {beta: -0.5}, `tverskyLoss: option 'beta' must be a number >= 0, got -0.5`],
+      ['focalTverskyLoss', {gamma: 0}, `focalTverskyLoss: option 'gamma' must be a number > 0, got 0`],
+      ['tverskyLoss', {gamma: 1}, `tverskyLoss: unknown option 'gamma'`],
+      ['diceLoss', {alpha: 0.3}, `diceLoss: unknown option 'alpha'`],
+      ['lovaszSoftmaxLoss', {ignoreIndex: NaN}, `lovaszSoftmaxLoss: option 'ignoreIndex' must be a number (or undefined), got NaN`],
+      ['lovaszSoftmaxLoss', {fromLogits: true}, `lovaszSoftmaxLoss: unknown option 'fromLogits' (known options: ignoreIndex, reduction, weights)`],
+    ];
+    for (const [name, options, message] of cases) expect(() => L[name](y, p, options)).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([y, p]);
+  });
+
+  it('keeps the shared option types and defaults', () => {
+    const dice: losses.DiceOptions = losses.diceLoss.defaults;
+    const tversky: losses.TverskyOptions = losses.tverskyLoss.defaults;
+    const focal: losses.FocalTverskyOptions = losses.focalTverskyLoss.defaults;
+    expect(dice).toEqual({fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined,
+      ignoreIndex: undefined, batch: false, squared: false});
+    expect(losses.jaccardLoss.defaults).toEqual(dice);
+    expect(tversky).toMatchObject({alpha: 0.5, beta: 0.5});
+    expect(focal).toMatchObject({alpha: 0.5, beta: 0.5, gamma: 0.75});
+    expect(Object.keys(losses.lovaszSoftmaxLoss.defaults)).toEqual(['ignoreIndex']);
+  });
 });
 
 describe('label maps and ignoreIndex (composing with pixel-wise sparse cross-entropy)', () => {
@@ -157,7 +194,7 @@ describe('label maps and ignoreIndex (composing with pixel-wise sparse cross-ent
       ['sparseCategoricalCrossentropy', 1, {fromLogits: true, ignoreIndex: 255}],
       ['diceLoss', 1, {fromLogits: true, ignoreIndex: 255}],
     ], {name});
-    expect(losses.describeCompileLoss(losses.get(name))?.labels).toBe('sparse');
+    expect(losses.describeCompileLoss(losses.get(name as losses.LossName))?.labels).toBe('sparse');
     const input = tf.input({shape: [4, 4, 2]});
     const output = tf.layers.dense({units: 3, kernelInitializer: 'zeros'}).apply(input) as tf.SymbolicTensor;
     const model = tf.model({inputs: input, outputs: output});
@@ -212,5 +249,190 @@ describe('label maps and ignoreIndex (composing with pixel-wise sparse cross-ent
     await model.fit(x, y, {epochs: 1, verbose: 0});
     tf.dispose([x, y, yOneHot, ...fromIndices, ...fromOneHot]);
     model.dispose();
+  });
+});
+
+describe('an empty batch gives the documented empty values, zero gradients and no leak', () => {
+  const emptyCases: Array<[string, number[], object, 'probabilities'|'logits'|'labelMap']> = [
+    ['diceLoss', [0, 4, 4, 3], {}, 'probabilities'], ['diceLoss', [0, 4, 4, 3], {fromLogits: true, batch: true}, 'logits'],
+    ['diceLoss', [0, 5, 3], {fromLogits: true, includeBackground: false, squared: true, classWeights: [1, 2]}, 'logits'],
+    ['jaccardLoss', [0, 5, 3], {}, 'probabilities'], ['jaccardLoss', [0, 3, 3, 3], {fromLogits: true, ignoreIndex: 255}, 'labelMap'],
+    ['tverskyLoss', [0, 2, 2, 3], {alpha: 0.3, beta: 0.7}, 'probabilities'], ['tverskyLoss', [0, 2, 1], {fromLogits: true}, 'logits'],
+    ['focalTverskyLoss', [0, 2, 2, 3], {}, 'probabilities'], ['focalTverskyLoss', [0, 4, 3], {fromLogits: true, multiLabel: true}, 'logits'],
+    ['lovaszSoftmaxLoss', [0, 4, 3], {}, 'logits'], ['lovaszSoftmaxLoss', [0, 2, 2, 3], {ignoreIndex: 255}, 'labelMap'],
+  ];
+
+  it.each(emptyCases.map(([n, s, o, k]) => [`${n} ${JSON.stringify(s)} ${JSON.stringify(o)}`, n, s, o, k] as const))(
+      '%s', (_t, name, shape, options, kind) => {
+        const yPred = kind === 'probabilities' ? tf.zeros(shape) : tf.randomNormal(shape);
+        const yTrue = kind === 'labelMap' ? tf.zeros(shape.slice(0, -1), 'int32') : tf.zeros(shape);
+        expectNoLeak(() => {
+          const none = L[name](yTrue, yPred, {...options, reduction: 'none'});
+          expect(none.shape).toEqual([0]);
+          for (const reduction of ['mean', 'sum']) {
+            const value = L[name](yTrue, yPred, {...options, reduction});
+            expect(value.shape).toEqual([]);
+            expect(value.dataSync()[0]).toBe(0);
+            const grad = tf.grad((p: tf.Tensor) => L[name](yTrue, p, {...options, reduction}))(yPred);
+            expect(grad.shape).toEqual(shape);
+            tf.dispose([value, grad]);
+          }
+          none.dispose();
+        });
+        tf.dispose([yTrue, yPred]);
+      });
+
+  it.each(['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss', 'lovaszSoftmaxLoss'])(
+      '%s: images without pixels score 0 per sample with an empty gradient', (name) => {
+        tf.tidy(() => {
+          const y = tf.zeros([2, 0, 3]);
+          const z = tf.zeros([2, 0, 3]);
+          const options = name === 'lovaszSoftmaxLoss' ? {} : {fromLogits: true};
+          expectClose(L[name](y, z, {...options, reduction: 'none'}), [0, 0]);
+          expect(L[name](y, z, {...options, reduction: 'sum'}).dataSync()[0]).toBe(0);
+          expect(tf.grad((p: tf.Tensor) => L[name](y, p, {...options, reduction: 'sum'}))(z).shape).toEqual([2, 0, 3]);
+        });
+      });
+});
+
+describe('smooth: 0 defines an empty class predicted empty as 0, without NaN', () => {
+  const overlapNames = ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss'];
+  const extra: Record<string, object> = {tverskyLoss: {alpha: 0.3, beta: 0.7}, focalTverskyLoss: {gamma: 0.75}};
+
+  /** Class 2 is absent from the targets and predicted with probability exactly 0. */
+  function emptyClassInputs(): [tf.Tensor, tf.Tensor] {
+    const y = tf.tensor3d([[[1, 0, 0], [0, 1, 0], [0, 1, 0], [1, 0, 0]], [[0, 1, 0], [0, 1, 0], [1, 0, 0], [1, 0, 0]]]);
+    const p = tf.tensor3d([[[0.7, 0.3, 0], [0.2, 0.8, 0], [0.6, 0.4, 0], [0.9, 0.1, 0]], [[0.5, 0.5, 0], [0.1, 0.9, 0], [0.3, 0.7, 0], [0.8, 0.2, 0]]]);
+    return [y, p];
+  }
+
+  /** The per-class score 1 − N/D in float64, with 0/0 taken as 0. */
+  function expectedScores(name: string, y: number[][], p: number[][]): number[] {
+    const {alpha = 0.5, beta = 0.5, gamma = 1} = {...extra[name]} as {alpha?: number; beta?: number; gamma?: number};
+    return [0, 1, 2].map((c) => {
+      let i = 0, g = 0, s = 0;
+      y.forEach((row, k) => { i += row[c] * p[k][c]; g += row[c]; s += p[k][c]; });
+      const [n, d] = name === 'diceLoss' ? [2 * i, g + s] : name === 'jaccardLoss' ? [2 * i, 2 * (g + s - i)] :
+                                           [i, i + alpha * (s - i) + beta * (g - i)];
+      const f = d === 0 ? 0 : 1 - n / d;
+      return name === 'focalTverskyLoss' ? Math.pow(f, gamma) : f;
+    });
+  }
+
+  it.each(overlapNames)('%s: value as defined, zero gradient for the empty class, finite differences elsewhere', (name) => {
+    tf.tidy(() => {
+      const [y, p] = emptyClassInputs();
+      const options = {...extra[name], smooth: 0};
+      const none = L[name](y, p, {...options, reduction: 'none'});
+      const yRows = y.arraySync() as number[][][];
+      const pRows = p.arraySync() as number[][][];
+      const expected = yRows.map((rows, b) => expectedScores(name, rows, pRows[b]).reduce((a, v) => a + v, 0) / 3);
+      expectClose(none, expected, {rtol: 1e-5});
+      const f = (q: tf.Tensor) => L[name](y, q, {...options, reduction: 'sum'});
+      const grad = tf.grad(f)(p);
+      expectFinite(grad, `${name} gradient`);
+      const g = grad.arraySync() as number[][][];
+      g.forEach((rows) => rows.forEach((row) => expect(Math.abs(row[2])).toBe(0)));
+      // Classes 0 and 1 are smooth in their own probabilities (class 2's score jumps away from 0).
+      const analytic = Array.from(grad.dataSync());
+      const base = Array.from(p.dataSync());
+      const kept = analytic.map((_, i) => i).filter((i) => i % 3 !== 2);
+      const at = (i: number, h: number) => tf.tidy(() => f(tf.tensor(base.map((v, k) => (k === i ? v + h : v)), p.shape)).dataSync()[0]);
+      const numeric = kept.map((i) => (at(i, 1e-3) - at(i, -1e-3)) / 2e-3);
+      expectClose(kept.map((i) => analytic[i]), numeric, {rtol: 2e-2, atol: 2e-3});
+    });
+  });
+
+  it.each(overlapNames)('%s: a sample with nothing in it and nothing predicted scores 0 (probabilities and saturated logits)', (name) => {
+    tf.tidy(() => {
+      const options = {...extra[name], smooth: 0};
+      const y = tf.zeros([2, 3, 2]);
+      const value = L[name](y, tf.zeros([2, 3, 2]), {...options, reduction: 'none'});
+      expectClose(value, [0, 0]);
+      const grad = tf.grad((q: tf.Tensor) => L[name](y, q, {...options, reduction: 'mean'}))(tf.zeros([2, 3, 2]));
+      expectClose(grad, new Array(12).fill(0));
+      // Sigmoid of −200 is exactly 0 in float32: the same 0/0 through the activation.
+      const z = tf.fill([2, 3, 2], -200);
+      const fromLogits = {...options, fromLogits: true, multiLabel: true};
+      expectClose(L[name](y, z, {...fromLogits, reduction: 'none'}), [0, 0]);
+      const gz = tf.grad((q: tf.Tensor) => L[name](y, q, {...fromLogits, reduction: 'sum'}))(z);
+      expectFinite(gz, `${name} gradient from logits`);
+    });
+  });
+
+  // A tiny but positive D: D² underflows to 0 (D ≲ 1e-19), and the gradient used to divide by it.
+  it('tverskyLoss α = β = 0, D = 1e-23 (score I/I): value 0, gradient exactly 0, not NaN', () => {
+    tf.tidy(() => {
+      const y = tf.tensor3d([1, 0, 0, 1], [2, 1, 2]);
+      const p = tf.tensor3d([0, 0, 0, 1e-23], [2, 1, 2]);
+      const options = {smooth: 0, alpha: 0, beta: 0, multiLabel: true};
+      expectClose(losses.tverskyLoss(y, p, {...options, reduction: 'none'}), [0, 0], {atol: 0});
+      // The score is 1 − I/I = 0 wherever I > 0, and 0/0 (defined as 0) elsewhere: constant.
+      const grad = tf.grad((q: tf.Tensor) => losses.tverskyLoss(y, q, options))(p);
+      expectFinite(grad, 'tverskyLoss gradient');
+      expectClose(grad, [0, 0, 0, 0], {atol: 0});
+    });
+  });
+
+  it('diceLoss from logits [80, 0, 1], no background, batch: D = e^-80 + e^-79 (D² underflows): value 1, gradient 0', () => {
+    tf.tidy(() => {
+      const y = tf.tensor4d([1, 0, 0], [1, 1, 1, 3]);
+      const z = tf.tensor4d([80, 0, 1], [1, 1, 1, 3]);
+      const options = {fromLogits: true, includeBackground: false, smooth: 0, batch: true};
+      expectClose(losses.diceLoss(y, z, options), 1);
+      // Classes 1 and 2 are absent and predicted (barely) present: 1 − 0/P = 1 for any logits nearby.
+      const f = (q: tf.Tensor) => losses.diceLoss(y, q, {...options, reduction: 'sum'});
+      const grad = tf.grad(f)(z);
+      expectFinite(grad, 'diceLoss gradient');
+      expectClose(grad, numericGradient(f, z, 1e-2), {atol: 1e-6});
+    });
+  });
+
+  it('tverskyLoss α = 1, β = 0 with D = 2e-23 (probabilities) and D ≈ 3e-38 (sigmoid of −87): gradient ±D⁻¹/2, ±1/4, as finite differences', () => {
+    tf.tidy(() => {
+      const y = tf.tensor3d([1, 0], [1, 2, 1]);
+      const options = {smooth: 0, alpha: 1, beta: 0, reduction: 'sum' as const};
+      // f = 1 − p₀/(p₀ + p₁): ∂f/∂p₀ = −p₁/D², ∂f/∂p₁ = p₀/D².
+      const p = tf.tensor3d([1e-23, 1e-23], [1, 2, 1]);
+      const f = (q: tf.Tensor) => losses.tverskyLoss(y, q, options);
+      expectClose(tf.grad(f)(p), [-2.5e22, 2.5e22], {rtol: 1e-5});
+      expectClose(tf.grad(f)(p), numericGradient(f, p, 1e-26), {rtol: 1e-3});
+      // Through the sigmoid: ∂f/∂z₀ = −σ₀σ₁/D² ≈ −1/4, while ∂f/∂p₀ ≈ −1.5e37 is near float32's limit.
+      const z = tf.tensor3d([-87, -87], [1, 2, 1]);
+      const g = (q: tf.Tensor) => losses.tverskyLoss(y, q, {...options, fromLogits: true});
+      expectClose(tf.grad(g)(z), [-0.25, 0.25], {rtol: 1e-5});
+      expectClose(tf.grad(g)(z), numericGradient(g, z, 1e-2), {rtol: 1e-3});
+    });
+  });
+
+  it('tverskyLoss α = 1, β = 0 with subnormal probabilities 1e-40: the true gradient ±2.5e39 exceeds float32 and saturates at ±FLOAT32_MAX (finite, never NaN)', () => {
+    tf.tidy(() => {
+      const y = tf.tensor3d([1, 0], [1, 2, 1]);
+      const p = tf.tensor3d([1e-40, 1e-40], [1, 2, 1]);
+      const options = {smooth: 0, alpha: 1, beta: 0, reduction: 'sum' as const};
+      const grad = Array.from(tf.grad((q: tf.Tensor) => losses.tverskyLoss(y, q, options))(p).dataSync());
+      const max = 3.4028234663852886e38;
+      // A backend that flushes subnormals to zero sees p = 0: the 0/0 class, with zero gradient.
+      if (grad[0] === 0 && grad[1] === 0) return;
+      expect(grad).toEqual([-max, max]);
+    });
+  });
+
+  it('a positive smooth is unchanged: smooth 1e-5 and the default agree', () => {
+    tf.tidy(() => {
+      const [y, p] = emptyClassInputs();
+      expectClose(losses.diceLoss(y, p, {smooth: 1e-5, reduction: 'none'}), Array.from(losses.diceLoss(y, p, {reduction: 'none'}).dataSync()), {rtol: 0, atol: 0});
+    });
+  });
+
+  it('leaks nothing', () => {
+    const [y, p] = emptyClassInputs();
+    expectNoLeak(() => {
+      for (const name of overlapNames) {
+        L[name](y, p, {smooth: 0}).dispose();
+        tf.grad((q: tf.Tensor) => L[name](y, q, {smooth: 0}))(p).dispose();
+      }
+    });
+    tf.dispose([y, p]);
   });
 });

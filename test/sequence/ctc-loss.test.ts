@@ -217,7 +217,7 @@ describe('ctcLoss', () => {
   describe('bad input is a clear error naming the loss, the argument and the values', () => {
     const logits = () => tf.zeros([2, 5, 4]);
     const labels = () => tf.tensor2d([[1, 2, 3], [1, 0, 0]], [2, 3], 'int32');
-    const cases: Array<[string, () => unknown, string]> = [
+    const cases: Array<[string, () => unknown, string|RegExp]> = [
       ['logits rank', () => ctcLoss(labels(), tf.zeros([2, 5]), [3, 1], [5, 5]),
         "ctcLoss: 'logits' must be [batch, time, classes], got shape [2,5]"],
       ['labels rank', () => ctcLoss(tf.tensor1d([1, 2], 'int32'), logits(), [1, 1], [5, 5]),
@@ -233,11 +233,17 @@ describe('ctcLoss', () => {
       ['blank out of range', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {blank: 4}),
         "ctcLoss: option 'blank' must be an integer class index in [0, 4) (logits [2,5,4]), got 4"],
       ['blank not an integer', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {blank: 0.5}),
-        "ctcLoss: option 'blank' must be an integer class index in [0, 4) (logits [2,5,4]), got 0.5"],
+        /ctcLoss: option 'blank' must be an? integer >= 0, got 0\.5/],
       ['zeroInfinity not boolean', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {zeroInfinity: 1 as unknown as boolean}),
         "ctcLoss: option 'zeroInfinity' must be a boolean, got 1"],
+      ['zeroInfinity a string', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {zeroInfinity: 'false' as unknown as boolean}),
+        "ctcLoss: option 'zeroInfinity' must be a boolean, got \"false\""],
+      ['blank a string', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {blank: '2' as unknown as number}),
+        /ctcLoss: option 'blank' must be an? integer >= 0, got "2"/],
+      ['blank negative', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {blank: -1}),
+        /ctcLoss: option 'blank' must be an? integer >= 0, got -1/],
       ['unknown option', () => ctcLoss(labels(), logits(), [3, 1], [5, 5], {blnk: 1} as object),
-        "ctcLoss: unknown option 'blnk' (known options: blank, zeroInfinity, reduction)"],
+        "ctcLoss: unknown option 'blnk' (known options: blank, zeroInfinity, reduction, weights)"],
       ['labelLength > S', () => ctcLoss(labels(), logits(), [3, 4], [5, 5]),
         "ctcLoss: 'labelLengths' must hold integers in [0, 3] (labels [2,3]), found 4 at sample 1"],
       ['negative labelLength', () => ctcLoss(labels(), logits(), [-1, 1], [5, 5]),
@@ -376,6 +382,8 @@ describe('ctcGreedyDecode', () => {
           "ctcGreedyDecode: 'logitLengths' must be [batch] = [1] (one length per sample), got [2] (logits [1,2,3])");
       expect(() => ctcGreedyDecode(logits, [3])).toThrow("ctcGreedyDecode: 'logitLengths' must hold integers in [0, 2], found 3 at sample 0");
       expect(() => ctcGreedyDecode(logits, {blnk: 1} as object)).toThrow("ctcGreedyDecode: unknown option 'blnk' (known options: blank)");
+      expect(() => ctcGreedyDecode(logits, {blank: '1' as unknown as number})).toThrow(/ctcGreedyDecode: option 'blank' must be an? integer >= 0, got "1"/);
+      expect(() => ctcGreedyDecode(logits, [2], {blank: 1.5})).toThrow(/ctcGreedyDecode: option 'blank' must be an? integer >= 0, got 1\.5/);
       ctcGreedyDecode(logits, [2]);
       ctcGreedyDecode([[[0, 1]]]);
     });

@@ -104,6 +104,24 @@ describe('attentionTargetLoss', () => {
     });
   });
 
+  it('takes one head ([B,1,N,N] with heads: [0], a one-hot of depth 1): same value and gradient as every head', () => {
+    tf.tidy(() => {
+      const attention = randomAttention([2, 1, 3, 3], 11, 2);
+      const mask = tf.tensor2d([[1, 0, 1], [0, 1, 0]]);
+      const a = attention.arraySync();
+      const expected = [0, 1].map((b) => {
+        const m = (mask.arraySync() as number[][])[b];
+        const mass = a[b][0].reduce((s, row) => s + row.reduce((t, v, j) => t + v * m[j], 0), 0);
+        return 1 - mass / 3;
+      });
+      expectClose(losses.attentionTargetLoss(mask, attention, {heads: [0], reduction: 'none'}), expected, {rtol: 1e-5});
+      const f = (options: object) => (x: tf.Tensor) => losses.attentionTargetLoss(mask, x, {...options, reduction: 'sum'});
+      const g = tf.grad(f({heads: [0]}))(attention);
+      expectClose(g, Array.from(tf.grad(f({}))(attention).dataSync()));
+      expectClose(g, (mask.arraySync() as number[][]).flatMap((m) => [0, 1, 2].flatMap(() => m.map((v) => -v / 3))));
+    });
+  });
+
   it.each([
     ['attention of rank 3', () => [tf.ones([2, 4]), tf.fill([2, 4, 4], 0.25)], {}, `${NAME}: 'attention' must have shape [B,H,N,N] (rank 4), got [2,4,4]`],
     ['non-square attention', () => [tf.ones([2, 4]), tf.fill([2, 1, 3, 4], 0.25)], {}, `${NAME}: 'attention' must be square in its last two axes (N queries × N keys), got [2,1,3,4]`],
@@ -114,10 +132,12 @@ describe('attentionTargetLoss', () => {
     ['logits instead of weights', () => [tf.ones([1, 2]), tf.tensor4d([[[[2, -1], [0.5, 0.5]]]])], {}, `${NAME}: 'attention' must be non-negative (softmax weights), found -1`],
     ['NaN attention', () => [tf.ones([1, 2]), tf.tensor4d([[[[NaN, 0.5], [0.5, 0.5]]]])], {}, `${NAME}: 'attention' contains NaN`],
     ['head out of range', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [0, 2]}, `${NAME}: option 'heads' holds 2, not a head index in [0, 2) (attention has 2 heads)`],
-    ['negative head', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [-1]}, `${NAME}: option 'heads' holds -1, not a head index in [0, 2)`],
-    ['repeated head', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [1, 1]}, `${NAME}: option 'heads' lists head 1 twice`],
-    ['empty heads', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: []}, `${NAME}: option 'heads' must be a non-empty array of head indices, got []`],
-    ['unknown option', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {head: [0]}, `${NAME}: unknown option 'head' (known options: heads, reduction)`],
+    ['negative head', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [-1]}, `${NAME}: option 'heads' must be a non-empty array of distinct head indices (integers >= 0), or undefined, got [-1]`],
+    ['repeated head', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [1, 1]}, `${NAME}: option 'heads' must be a non-empty array of distinct head indices (integers >= 0), or undefined, got [1,1]`],
+    ['empty heads', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: []}, `${NAME}: option 'heads' must be a non-empty array of distinct head indices (integers >= 0), or undefined, got []`],
+    ['fractional head', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: [0.5]}, `${NAME}: option 'heads' must be a non-empty array of distinct head indices (integers >= 0), or undefined, got [0.5]`],
+    ['heads as a string', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {heads: '0'}, `${NAME}: option 'heads' must be a non-empty array of distinct head indices (integers >= 0), or undefined, got "0"`],
+    ['unknown option', () => [tf.ones([1, 2]), tf.fill([1, 2, 2, 2], 0.5)], {head: [0]}, `${NAME}: unknown option 'head' (known options: heads, reduction, weights)`],
   ] as Array<[string, () => tf.Tensor[], object, string]>)('rejects %s with a clear message and no leak', (_what, make, options, message) => {
     const [mask, attention] = make();
     expectNoLeak(() => {
