@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {ReductionOption} from '../core/define-loss';
+import {disposeTapeOnError, ReductionOption} from '../core/define-loss';
 import {LossForward, LossKernel, runLoss} from '../core/loss-op';
 import {checkOptions, defaultsOf, option, OptionSchema, OptionsOf} from '../core/options';
 import {InternalReduction, normalizeReduction} from '../core/reduction';
@@ -136,7 +136,7 @@ export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
   const {kind, reduction: asked, weights} = resolve(name, options);
   const realTerm = REAL_TERMS[kind];
   const fakeTerm = FAKE_TERMS[kind];
-  return tf.tidy(() => {
+  return disposeTapeOnError(() => tf.tidy(() => {
     if (realLogits == null) throw new Error(`${name}: missing argument 'realLogits'`);
     if (fakeLogits == null) throw new Error(`${name}: missing argument 'fakeLogits'`);
     const real = toTensor(name, 'realLogits', realLogits, 'float32');
@@ -177,7 +177,7 @@ export const ganDiscriminatorLoss: GanDiscriminatorLossFunction = ((
       },
     };
     return runLoss(kernel, [real, fake], reduction, w, name);
-  });
+  }));
 }) as unknown as GanDiscriminatorLossFunction;
 attachInfo(ganDiscriminatorLoss, DISCRIMINATOR);
 
@@ -203,7 +203,7 @@ export const ganGeneratorLoss: GanGeneratorLossFunction = ((
   const name = GENERATOR;
   const {kind, reduction, weights} = resolve(name, options);
   const term = GENERATOR_TERMS[kind];
-  return tf.tidy(() => {
+  return disposeTapeOnError(() => tf.tidy(() => {
     if (fakeLogits == null) throw new Error(`${name}: missing argument 'fakeLogits'`);
     const fake = toTensor(name, 'fakeLogits', fakeLogits, 'float32');
     const w = weights === undefined ? undefined : toTensor(name, 'weights', weights, 'float32');
@@ -219,6 +219,6 @@ export const ganGeneratorLoss: GanGeneratorLossFunction = ((
       gradient: (dLoss, [f]) => [tf.mul(dLoss, term.derivative(f))],
     };
     return runLoss(kernel, [fake], reduction, w, name);
-  });
+  }));
 }) as unknown as GanGeneratorLossFunction;
 attachInfo(ganGeneratorLoss, GENERATOR);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {disposeTapeOnError} from '../core/define-loss';
+
 import {checkOptions, option, OptionsOf} from '../core/options';
 import {
   assertInRange, assertMinRank, assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks,
@@ -69,7 +71,7 @@ export function gradientPenalty(
   if (typeof critic !== 'function') {
     throw new Error(`${NAME}: argument 'critic' must be a function (x) => scores, got ${typeof critic}`);
   }
-  return tf.tidy(() => {
+  return disposeTapeOnError(() => tf.tidy(() => {
     const r = toTensor(NAME, 'real', real, 'float32');
     const f = toTensor(NAME, 'fake', fake, 'float32');
     assertMinRank(NAME, 'real', r, 1);
@@ -118,5 +120,5 @@ export function gradientPenalty(
     const squared = tf.sum(tf.square(tf.reshape(grad, [batch, -1])), 1);
     const norms = tf.sqrt(tf.add(squared, NORM_EPSILON));
     return tf.mul(tf.mean(tf.square(tf.sub(norms, 1))), opts.weight) as tf.Scalar;
-  });
+  }));
 }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {disposeTapeOnError} from '../core/define-loss';
+
 import {checkOptions, option, optionError, OptionsOf} from '../core/options';
 import {normalizeReduction, ReductionLike} from '../core/reduction';
 import {assertMinRank, assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
@@ -83,7 +85,7 @@ export function perceptualLoss(
     throw optionError(NAME, 'extractor', perceptualOptions.extractor.description, extractor);
   }
   const reduction = normalizeReduction(NAME, options?.reduction);
-  return tf.tidy(() => {
+  return disposeTapeOnError(() => tf.tidy(() => {
     const t = toTensor(NAME, 'yTrue', yTrue, 'float32');
     const p = toTensor(NAME, 'yPred', yPred, 'float32');
     assertMinRank(NAME, 'yPred', p, 1);
@@ -145,5 +147,5 @@ export function perceptualLoss(
     if (reduction === 'none' || reduction === 'perSample') return perSample;
     if (reduction === 'sum') return tf.sum(perSample);
     return tf.mean(perSample);
-  });
+  }));
 }

@@ -8,7 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as losses from '../../src';
 
 type AnyLoss = (...args: unknown[]) => tf.Tensor;
-const L = losses as unknown as Record<string, AnyLoss>;
+const L: Record<string, AnyLoss> = {
+  ...(losses as unknown as Record<string, AnyLoss>),
+  ceThenDice: losses.combineLosses([['categoricalCrossentropy', 1, {fromLogits: true}], ['diceLoss', 1]]) as unknown as AnyLoss,
+};
 
 interface BadCall {
   /** What is wrong, and the loss. */
@@ -33,6 +36,8 @@ const badCalls: BadCall[] = [
   {title: 'NaN targets', loss: 'categoricalHinge', make: () => [tf.tensor2d([[NaN, 0, 1], [0, 1, 0]]), probs()], message: /categoricalHinge: 'yTrue' contains NaN/},
   {title: 'shape mismatch', loss: 'lovaszSoftmaxLoss', make: () => [tf.zeros([2, 2, 2]), tf.zeros([2, 2, 3])], message: /lovaszSoftmaxLoss: 'yTrue' and 'yPred' must have the same shape/},
   {title: 'labels not ±1 (three inputs)', loss: 'cosineEmbeddingLoss', make: () => [tf.tensor1d([1, 0]), tf.ones([2, 3]), tf.ones([2, 3])], message: /cosineEmbeddingLoss: 'yTrue' must hold labels in \{1, -1\}/},
+  {title: 'NaN fake logits (built on runLoss)', loss: 'ganDiscriminatorLoss', make: () => [tf.ones([2, 1]), tf.tensor2d([[NaN], [1]])], message: /ganDiscriminatorLoss: 'fakeLogits' contains NaN/},
+  {title: 'a combination whose second part throws after the first ran', loss: 'ceThenDice', make: () => [tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[2, -1, 0.5], [0.1, 1.5, -2]])], message: /diceLoss: 'yPred' must hold probabilities/},
   {title: 'NaN (not a defineLoss loss)', loss: 'pairwiseDistance', make: () => [tf.ones([2, 3]), tf.tensor2d([[0, NaN, 1], [1, 2, 3]])], message: /pairwiseDistance: 'x2' contains NaN/},
 ];
 
