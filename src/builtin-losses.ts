@@ -26,6 +26,8 @@ type LibraryLosses = {
 export const KERAS_ALIASES = {
   mse: 'meanSquaredError',
   mae: 'meanAbsoluteError',
+  mape: 'meanAbsolutePercentageError',
+  msle: 'meanSquaredLogarithmicError',
   bce: 'binaryCrossentropy',
   cce: 'categoricalCrossentropy',
   scce: 'sparseCategoricalCrossentropy',

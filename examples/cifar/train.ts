@@ -11,7 +11,8 @@ import {
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
-  DEFAULT_LEARNING_RATES, ExampleOptions, ExampleResult, OptimizerName, reportRun, runExample,
+  classificationLossHelp, DEFAULT_LEARNING_RATES, ExampleOptions, ExampleResult, OptimizerName, overlapLossWarning,
+  reportRun, runExample,
 } from '../common/training';
 import {loadCifar, NUM_CLASSES} from './data';
 import {downloadCifar, sourceFromEnv} from './download';
@@ -48,14 +49,15 @@ export function trainCifar(options: CifarOptions = {}): Promise<CifarResult> {
   return runExample(data, (seed) => buildCifarModel({seed}), NUM_CLASSES, CIFAR_DEFAULTS, options);
 }
 
-const USAGE = `usage: npm run cifar -- [--data DIR] [options]
+const USAGE_FLAGS = `usage: npm run cifar -- [--data DIR] [options]
   --data DIR                      the .bin files, in DIR or DIR/cifar-10-batches-bin
                                   (default ${CIFAR_DEFAULTS.dataDir})
   --download                      fetch, verify (size, MD5) and unpack the official archive into --data
     --url U --md5 HEX --size N    override the source (also env CIFAR_URL, CIFAR_MD5, CIFAR_SIZE)
     --force                       download even if the batches are already there
   --backend tensorflow|wasm|cpu   default: the fastest installed
-  --loss NAME                     a registered loss (default ${CIFAR_DEFAULTS.loss}) or a tfjs built-in
+  --loss NAME                     a loss listed below (default ${CIFAR_DEFAULTS.loss}) or a tfjs built-in
+  --loss-options JSON             the loss's options, e.g. '{"batch":true}' (Dice), '{"gamma":3}' (focal)
   --epochs N                      default ${CIFAR_DEFAULTS.epochs}
   --batch-size N                  default ${CIFAR_DEFAULTS.batchSize}
   --optimizer adam|sgd            default adam (sgd = momentum 0.9)
@@ -103,7 +105,7 @@ async function runTraining(options: CifarOptions, started: number): Promise<void
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const values = parseFlags(argv, CIFAR_FLAGS);
   if (values.help) {
-    console.log(USAGE);
+    console.log(`${USAGE_FLAGS}\n\n${classificationLossHelp(NUM_CLASSES)}`);
     return;
   }
   const started = Date.now();
@@ -115,6 +117,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const backend = await selectBackend(values);
   const what = options.resume ? `resume ${options.resume}` : options.loss ?? CIFAR_DEFAULTS.loss;
   console.log(`cifar: backend ${backend}, ${what}`);
+  const warning = options.resume ? undefined :
+      overlapLossWarning(options.loss ?? CIFAR_DEFAULTS.loss, options.lossOptions, NUM_CLASSES);
+  if (warning) console.warn(warning);
   await runTraining(options, started);
 }
 

@@ -1,5 +1,7 @@
 import {parseArgs, ParseArgsConfig} from 'util';
 
+import * as tf from '@tensorflow/tfjs';
+
 import {NodeBackend, useBackend} from '../../src/node';
 
 import type {ExampleOptions} from './training';
@@ -8,6 +10,7 @@ import type {ExampleOptions} from './training';
 export const COMMON_FLAGS = {
   'backend': {type: 'string'},
   'loss': {type: 'string'},
+  'loss-options': {type: 'string'},
   'epochs': {type: 'string'},
   'batch-size': {type: 'string'},
   'optimizer': {type: 'string'},
@@ -57,13 +60,56 @@ export function textFlag(values: FlagValues, name: string): string | undefined {
   return stringFlag(values, name);
 }
 
+/**
+ * `--loss-options JSON`: options for the `--loss`, e.g. `'{"batch":true}'` for `diceLoss`; the
+ * library checks them (`losses.get(name, options)`) and saves them with the model.
+ */
+export function jsonObjectFlag(values: FlagValues, name: string): Record<string, unknown> | undefined {
+  const text = stringFlag(values, name);
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--${name} expects a JSON object such as '{"batch":true}', got '${text}' (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`--${name} expects a JSON object such as '{"batch":true}', got '${text}'`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 const BACKENDS: NodeBackend[] = ['tensorflow', 'wasm', 'cpu'];
+
+/** The npm package each backend needs, and why it may be missing. */
+const BACKEND_PACKAGES: Partial<Record<NodeBackend, {name: string; note: string}>> = {
+  tensorflow: {
+    name: '@tensorflow/tfjs-node',
+    note: 'its install downloads the libtensorflow binary, so it cannot install without network access to that ' +
+        'download; without it, leave --backend out (wasm) or pass --backend cpu',
+  },
+  wasm: {name: '@tensorflow/tfjs-backend-wasm', note: 'a dev dependency of this repository: run npm ci'},
+};
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `--backend NAME`, or the fastest one installed (tfjs-node, then wasm with training kernels, then cpu). */
 export async function selectBackend(values: FlagValues): Promise<NodeBackend> {
   const name = stringFlag(values, 'backend');
   if (name !== undefined && !BACKENDS.includes(name as NodeBackend)) {
     throw new Error(`--backend must be one of ${BACKENDS.join(', ')}, got '${name}'`);
+  }
+  const pkg = name === undefined ? undefined : BACKEND_PACKAGES[name as NodeBackend];
+  if (pkg !== undefined && !installed(pkg.name)) {
+    throw new Error(`--backend ${name} needs ${pkg.name}, which is not installed ` +
+        `(npm install ${pkg.name}; ${pkg.note})`);
   }
   return useBackend(name as NodeBackend | undefined);
 }
@@ -76,12 +122,39 @@ export function progressFlag(values: FlagValues): 'auto' | 'bar' | 'lines' | 'si
   return mode as 'auto' | 'bar' | 'lines' | 'silent';
 }
 
-/** Runs `main` as a script entry point: errors print as one message and exit non-zero. */
+/**
+ * Runs `main` as a script entry point: errors print as one message and exit non-zero.
+ *
+ * First it turns on tfjs's production mode (`tf.enableProdMode()`, the `PROD` flag): tfjs's own
+ * switch for its console warnings, which otherwise greet every run on the cpu backend with the
+ * "install our node backend" banner (backend_util.warn in tfjs-backend-cpu, printed unless `PROD`
+ * or `IS_TEST` is set; `IS_TEST` would also turn on a leak check after every kernel). The examples
+ * pick the backend themselves and say which. It is set before any backend initialises, and only
+ * here, not when a test imports an example's functions.
+ */
 export function runMain(main: () => Promise<void>): void {
+  tf.enableProdMode();
   main().catch((e: unknown) => {
     console.error(e instanceof Error ? `error: ${e.message}` : e);
     process.exitCode = 1;
   });
+}
+
+/** `items` joined by ', ' and wrapped to lines of at most `width` characters, each starting with `indent`. */
+export function wrapList(items: string[], indent: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  items.forEach((item, i) => {
+    const word = i < items.length - 1 ? `${item},` : item;
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  });
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
 }
 
 export function formatAccuracy(accuracy: number): string {
@@ -100,6 +173,7 @@ export function optimizerFlag(values: FlagValues): 'adam' | 'sgd' | undefined {
 export function exampleOptionsFromFlags(values: FlagValues): ExampleOptions {
   return {
     loss: textFlag(values, 'loss'),
+    lossOptions: jsonObjectFlag(values, 'loss-options'),
     epochs: intFlag(values, 'epochs', 0),
     batchSize: intFlag(values, 'batch-size'),
     optimizer: optimizerFlag(values),

@@ -5,8 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
+import * as classificationFamily from '../../src/classification';
+import * as regressionFamily from '../../src/regression';
+import * as segmentationFamily from '../../src/segmentation';
 import {fileSystem} from '../../src/node';
-import {formatAccuracy} from './cli';
+import {formatAccuracy, wrapList} from './cli';
 import {Dataset, ImageSet, imagesTensor, limitSet, reorderSet, TargetKind, targetsTensor} from './dataset';
 import {createReporter, EpochStats, ProgressMode, ProgressReporter} from './progress';
 import {permutation, seededRandom} from './random';
@@ -159,6 +162,8 @@ export interface ModelSetup {
   build: () => tf.LayersModel;
   /** Loss name; with `resume`, must match the saved one (or be left undefined). */
   loss?: string;
+  /** Options for the loss (`--loss-options`), through `losses.get(loss, lossOptions)`; saved with the model. */
+  lossOptions?: Record<string, unknown>;
   defaultLoss: string;
   optimizer: OptimizerName;
   /** Defaults to {@link DEFAULT_LEARNING_RATES} for the optimizer. */
@@ -172,6 +177,9 @@ export interface ModelSetup {
  * Adam state), or built and compiled afresh.
  */
 export async function compileOrResume(setup: ModelSetup): Promise<tf.LayersModel> {
+  if (setup.resume !== undefined && setup.lossOptions !== undefined) {
+    throw new Error(`--loss-options sets up a new model; the resumed model keeps the options it was saved with`);
+  }
   if (setup.resume !== undefined) {
     const model = await tf.loadLayersModel(fileSystem(setup.resume));
     if (typeof model.loss !== 'string') {
@@ -186,8 +194,19 @@ export async function compileOrResume(setup: ModelSetup): Promise<tf.LayersModel
   }
   const model = setup.build();
   const loss = setup.loss ?? setup.defaultLoss;
+  let configured: string | losses.CompileLoss = loss;
+  if (setup.lossOptions !== undefined) {
+    if (!losses.isRegistered(loss)) {
+      throw new Error(`--loss-options needs a loss registered by tfjs-losses; '${loss}' is not one`);
+    }
+    configured = losses.get(loss, setup.lossOptions as losses.LossConfig<typeof loss>);
+  }
   try {
-    model.compile({optimizer: makeOptimizer(setup.optimizer, setup.learningRate), loss, metrics: ['accuracy']});
+    // A configured loss is compiled as a function (the library saves its options with the model);
+    // tfjs's typings take a name or a function of its own signature.
+    model.compile({
+      optimizer: makeOptimizer(setup.optimizer, setup.learningRate), loss: configured as string, metrics: ['accuracy'],
+    });
   } catch (e) {
     // tfjs's own "Unknown loss x" names no alternatives; the library's error lists close matches.
     if (/Unknown loss/.test((e as Error).message) && !losses.isRegistered(loss)) losses.get(loss as losses.LossName);
@@ -220,6 +239,8 @@ export function disposeModel(model: tf.LayersModel): void {
 /** The options an example run takes (MNIST and CIFAR share them). */
 export interface ExampleOptions {
   loss?: string;
+  /** Options for `loss` (`--loss-options '{"batch":true}'`). */
+  lossOptions?: Record<string, unknown>;
   epochs?: number;
   batchSize?: number;
   optimizer?: OptimizerName;
@@ -262,6 +283,7 @@ export async function runExample(
   const model = await compileOrResume({
     build: () => build(seed),
     loss: options.loss,
+    lossOptions: options.lossOptions,
     defaultLoss: defaults.loss,
     optimizer: options.optimizer ?? defaults.optimizer,
     learningRate: options.learningRate,
@@ -286,4 +308,107 @@ export function reportRun(result: ExampleResult, options: ExampleOptions, starte
   console.log(formatAccuracy(result.testAccuracy));
   console.log(`elapsed: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   disposeModel(result.model);
+}
+
+/**
+ * Losses whose labels fit but whose predictions must be logits or log-probabilities, not the
+ * softmax the examples' classifiers output: listed apart in `--help`.
+ */
+export const LOGIT_LOSSES: Readonly<Record<string, string>> = {
+  nllLoss: 'log-probabilities',
+  lovaszSoftmaxLoss: 'logits',
+  lovaszHingeLoss: 'logits',
+  polyLoss: 'logits',
+  multiLabelSoftMarginLoss: 'logits',
+  distillationLoss: 'teacher and student logits',
+};
+
+/**
+ * Whether `name` takes what a classification example feeds it: a softmax `[2, numClasses]` and
+ * the targets {@link targetsTensor} makes for it (class indices or one-hot rows), giving a finite
+ * value. A loss for images (`[B, H, W, C]` only) or for ±1 labels throws here.
+ */
+function acceptsClassifierOutput(name: string, numClasses: number): boolean {
+  try {
+    return tf.tidy(() => {
+      const yPred = tf.softmax(tf.tensor2d(Array.from({length: 2 * numClasses}, (_, i) => Math.sin(i)), [2, numClasses]));
+      const set: ImageSet = {images: new Float32Array(0), labels: Int32Array.from([0, 1 % numClasses]), count: 2, shape: [0, 0, 0]};
+      const value = losses.get(name as losses.LossName)(targetsTensor(set, targetKindFor(name), numClasses), yPred);
+      return Array.from(value.dataSync()).every(Number.isFinite);
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The registered losses (and aliases) that fit a classifier whose output is a softmax over the
+ * classes, with targets as class indices or one-hot rows (see {@link targetKindFor}): those whose
+ * targets are class indices, one-hot rows, either, or 0/1 entries (`describeLoss(name).labels`),
+ * from the classification and segmentation families, and the elementwise losses (squared error and
+ * its robust kin) on the one-hot rows. Boxes, rotations, embeddings (metric learning and mining,
+ * whose labels are class indices too), sequences, GAN critics and attention maps do not fit; nor,
+ * on a softmax output, the {@link LOGIT_LOSSES}; nor a loss that fails on a `[2, numClasses]`
+ * softmax and the targets the example would give it (images-only losses, ±1 labels).
+ */
+export function classificationLosses(numClasses = 10): {names: string[]; aliases: Array<{alias: string; name: string}>} {
+  const families = [classificationFamily, regressionFamily, segmentationFamily] as object[];
+  const inFamily = (base: string) => families.some((family) => Object.prototype.hasOwnProperty.call(family, base));
+  const names: string[] = [];
+  const aliases: Array<{alias: string; name: string}> = [];
+  for (const name of losses.registeredNames()) {
+    if (!losses.isRegistered(name)) continue;
+    const {base, labels} = losses.describeLoss(name);
+    if (!inFamily(base)) continue;
+    const fits = labels === 'sparse' || labels === 'categorical' || labels === 'indexOrOneHot' || labels === 'binary' ||
+        (labels === 'other' && (Object.prototype.hasOwnProperty.call(regressionFamily, base) || base === 'euclideanLoss'));
+    if (!fits || base in LOGIT_LOSSES || !acceptsClassifierOutput(name, numClasses)) continue;
+    if (base === name) {
+      names.push(name);
+    } else {
+      // What the alias sets beyond its base's defaults (e.g. labelSmoothing 0.1).
+      const own = losses.describeLoss(name).options;
+      const defaults = losses.describeLoss(base as losses.LossName).options;
+      const set = Object.keys(own).filter((k) => JSON.stringify(own[k]) !== JSON.stringify(defaults[k]))
+          .map((k) => `${k} ${JSON.stringify(own[k])}`);
+      aliases.push({alias: name, name: [base, ...set].join(', ')});
+    }
+  }
+  return {names, aliases};
+}
+
+/**
+ * A one-line warning when an overlap loss (Dice, Jaccard, Tversky, focal Tversky: the registered
+ * losses that read class indices or one-hot targets and take `batch`) scores each sample on its
+ * own in a classification example. A sample then has one class present and `numClasses − 1`
+ * absent, and an absent class scores perfectly only if predicted exactly 0. On MNIST (10 epochs,
+ * wasm) `--loss diceLoss` stayed at 0.098 test accuracy from the first epoch on, its loss stuck at
+ * 0.1804 (another run climbed to ≈ 0.8 and then collapsed to 0.10 while the loss kept falling);
+ * with `--loss-options '{"batch":true}'` (one score per class over the batch) it reached 0.975.
+ * Undefined when the loss is fine as configured.
+ */
+export function overlapLossWarning(lossName: string, lossOptions: Record<string, unknown> | undefined,
+                                   numClasses: number): string | undefined {
+  if (!losses.isRegistered(lossName)) return undefined;
+  const described = losses.describeLoss(lossName);
+  if (described.labels !== 'indexOrOneHot' || !('batch' in described.schema)) return undefined;
+  if ((lossOptions?.batch ?? described.options.batch) === true) return undefined;
+  return `warning: ${lossName} scores each sample on its own (batch: false), and each sample here has 1 class ` +
+      `present and ${numClasses - 1} absent, which score perfectly only when predicted exactly 0: accuracy can ` +
+      `collapse to chance, and the loss does not show it. Score each class over the whole batch instead: ` +
+      `--loss-options '{"batch":true}'.`;
+}
+
+/** The `--help` section that lists {@link classificationLosses}. */
+export function classificationLossHelp(numClasses: number): string {
+  const {names, aliases} = classificationLosses(numClasses);
+  return [
+    `losses that fit (a softmax over ${numClasses} classes; sparse losses get class indices, the others one-hot rows):`,
+    wrapList([...names].sort(), '  '),
+    'aliases:',
+    wrapList(aliases.map(({alias, name}) => `${alias} (${name})`).sort(), '  '),
+    'not listed, as they read logits or log-probabilities and this model outputs a softmax:',
+    wrapList(Object.entries(LOGIT_LOSSES).filter(([name]) => losses.isRegistered(name))
+        .map(([name, what]) => `${name} (${what})`), '  '),
+  ].join('\n');
 }

@@ -14,7 +14,8 @@ import {
 } from '../common/cli';
 import {Dataset} from '../common/dataset';
 import {
-  DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, OptimizerName, reportRun, runExample,
+  classificationLossHelp, DEFAULT_LEARNING_RATES, disposeModel, ExampleOptions, ExampleResult, OptimizerName,
+  overlapLossWarning, reportRun, runExample,
 } from '../common/training';
 import {loadMnist, NUM_CLASSES, TEST_SIZE, TRAIN_SIZE} from './data';
 import {buildMnistModel} from './model';
@@ -110,9 +111,10 @@ export function formatCompareTable(rows: CompareRow[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
 }
 
-const USAGE = `usage: npm run mnist -- [options]
+const USAGE_FLAGS = `usage: npm run mnist -- [options]
   --backend tensorflow|wasm|cpu   default: the fastest installed
-  --loss NAME                     a registered loss (default ${MNIST_DEFAULTS.loss}) or a tfjs built-in
+  --loss NAME                     a loss listed below (default ${MNIST_DEFAULTS.loss}) or a tfjs built-in
+  --loss-options JSON             the loss's options, e.g. '{"batch":true}' (Dice), '{"gamma":3}' (focal)
   --epochs N                      default ${MNIST_DEFAULTS.epochs} (${MNIST_DEFAULTS.compareEpochs} with --compare)
   --batch-size N                  default ${MNIST_DEFAULTS.batchSize}
   --optimizer adam|sgd            default adam (sgd = momentum 0.9; the default with --compare)
@@ -150,7 +152,7 @@ async function runSingle(options: MnistOptions, started: number): Promise<void> 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const values = parseFlags(argv, {...COMMON_FLAGS, compare: {type: 'boolean'}});
   if (values.help) {
-    console.log(USAGE);
+    console.log(`${USAGE_FLAGS}\n\n${classificationLossHelp(NUM_CLASSES)}`);
     return;
   }
   const started = Date.now();
@@ -160,11 +162,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       options.resume ? `resume ${options.resume}` : options.loss ?? MNIST_DEFAULTS.loss;
   console.log(`mnist: backend ${backend}, ${what}`);
   if (values.compare) {
-    if (options.save !== undefined || options.resume !== undefined || options.loss !== undefined) {
-      throw new Error('--compare chooses its own losses; it takes no --loss, --save or --resume');
+    if (options.save !== undefined || options.resume !== undefined || options.loss !== undefined ||
+        options.lossOptions !== undefined) {
+      throw new Error('--compare chooses its own losses; it takes no --loss, --loss-options, --save or --resume');
     }
     await runCompare(options, started);
   } else {
+    const warning = options.resume ? undefined :
+        overlapLossWarning(options.loss ?? MNIST_DEFAULTS.loss, options.lossOptions, NUM_CLASSES);
+    if (warning) console.warn(warning);
     await runSingle(options, started);
   }
 }

@@ -4,7 +4,7 @@ import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
-import {smoothBinaryTargets} from './binary-crossentropy';
+import {ignoredBinaryTargets, smoothBinaryTargets} from './binary-crossentropy';
 import {checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
 import {focalPower} from './focal-common';
 
@@ -16,6 +16,11 @@ import {focalPower} from './focal-common';
  * with p = σ(yPred) when `fromLogits` (computed from softplus and σ(±x), finite for any logit),
  * else yPred clipped to [1e-7, 1 − 1e-7]. Matches torchvision's `sigmoid_focal_loss`
  * (`alpha` unset is its `alpha = -1`).
+ *
+ * With `ignoreIndex`, entries whose target equals it give 0, get no gradient and are left out of
+ * `'mean'`'s denominator: `'mean'` is the mean over the entries kept (0 when all are ignored), as
+ * smp's `FocalLoss(mode='binary', ignore_index)`, which drops them before its mean. Their target
+ * is not checked to lie in [0, 1].
  *
  * ```js
  * losses.binaryFocalCrossentropy(yTrue, logits, {fromLogits: true, gamma: 2, alpha: 0.25});
@@ -32,22 +37,30 @@ export const binaryFocalCrossentropy = defineLoss({
     fromLogits: option.boolean(false),
     /** ε: targets become y·(1 − ε) + ε/2. Default 0. */
     labelSmoothing: option.number(0, {min: 0, max: 1}),
+    /**
+     * Entries whose target equals this value give 0, get no gradient and are left out of the
+     * mean (smp's `ignore_index`). Default none.
+     */
+    ignoreIndex: option.number(undefined),
   },
   labels: 'binary',
   prepare(yTrue, yPred, o) {
     const name = 'binaryFocalCrossentropy';
     assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-    checkProbabilities(name, 'yTrue', yTrue);
+    const {targets, valid} = ignoredBinaryTargets(yTrue, o.ignoreIndex);
+    checkProbabilities(name, 'yTrue', targets);
     checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
-    return {yTrue: smoothBinaryTargets(yTrue, o.labelSmoothing), yPred};
+    return {yTrue: smoothBinaryTargets(targets, o.labelSmoothing), yPred, extras: valid ? [valid] : []};
   },
-  forward(y, yPred, o, save) {
-    save([y, yPred]);
+  forward(y, yPred, o, save, [valid]) {
+    save(valid ? [y, yPred, valid] : [y, yPred]);
     const {ce, m} = focalParts(y, yPred, o.fromLogits);
-    const loss = tf.mul(ce, focalPower(m, o.gamma));
-    return o.alpha === undefined ? loss : tf.mul(loss, alphaT(y, o.alpha));
+    let loss = tf.mul(ce, focalPower(m, o.gamma));
+    if (o.alpha !== undefined) loss = tf.mul(loss, alphaT(y, o.alpha));
+    // Ignored entries: 0, and out of the mean's denominator (their item weight is 0).
+    return valid ? {loss: tf.mul(loss, valid), itemWeights: valid} : loss;
   },
-  gradient(dLoss, [y, yPred], o) {
+  gradient(dLoss, [y, yPred, valid], o) {
     const {ce, m, p, notP} = focalParts(y, yPred, o.fromLogits);
     const oneMinus2y = tf.sub(1, tf.mul(y, 2));
     let dCe: tf.Tensor;
@@ -65,6 +78,7 @@ export const binaryFocalCrossentropy = defineLoss({
     }
     if (o.alpha !== undefined) grad = tf.mul(grad, alphaT(y, o.alpha));
     if (!o.fromLogits) grad = tf.mul(grad, clipPassMask(yPred));
+    if (valid) grad = tf.mul(grad, valid);
     return tf.mul(dLoss, grad);
   },
 });

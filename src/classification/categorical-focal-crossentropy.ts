@@ -17,9 +17,21 @@ const focalOptions = {
   alpha: option.numberOrPerClass(1),
   /** yPred holds logits. Default false: probabilities. */
   fromLogits: option.boolean(false),
+  /**
+   * ε: targets become y·(1 − ε) + ε/C before the focal term (Keras 3's `label_smoothing`).
+   * Default 0.
+   */
+  labelSmoothing: option.number(0, {min: 0, max: 1}),
   /** The class axis. Default −1. */
   axis: option.integer(-1),
 };
+
+/** Keras 3's smoothing of categorical targets `[..., C]`: y·(1 − ε) + ε/C (`rows`: 1 where kept). */
+function smoothCategorical(y: tf.Tensor, eps: number, rows?: tf.Tensor): tf.Tensor {
+  if (eps === 0) return y;
+  const uniform = eps / y.shape[y.rank - 1];
+  return tf.add(tf.mul(y, 1 - eps), rows ? tf.mul(tf.expandDims(rows, -1), uniform) : uniform);
+}
 
 // −Σ_c α_c·y_c·(1 − p_c)^γ·log p_c, with `ay` = α ⊙ y precomputed (labels get no gradient).
 // From logits the gradient is written with h_c = p_c·∂L/∂p_c, which stays finite as p_c → 0:
@@ -71,7 +83,8 @@ function focalGradient(dLoss: tf.Tensor, saved: tf.Tensor[], gamma: number, from
  * confident predictions), else yPred renormalised and clipped to [1e-7, 1 − 1e-7] (Keras).
  * `'none'` has the batch dims; `'mean'` averages over items. γ = 0, α = 1 is cross-entropy.
  * A yPred row of probabilities that sums to 0 has no renormalisation (Keras 3: NaN) and is an
- * error naming the row.
+ * error naming the row. `labelSmoothing` ε replaces y by y·(1 − ε) + ε/C before the focal term,
+ * as Keras 3's `CategoricalFocalCrossentropy(label_smoothing)` does (C the size of the class axis).
  *
  * ```js
  * losses.categoricalFocalCrossentropy(oneHot, logits, {fromLogits: true, gamma: 2, alpha: [0.25, 0.75]});
@@ -89,7 +102,7 @@ export const categoricalFocalCrossentropy = defineLoss({
     checkProbabilities(name, 'yTrue', t);
     checkPredictions(name, p, o.fromLogits ? 'logits' : 'renormalised');
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
-    return {yTrue: tf.mul(t, alpha), yPred: p};
+    return {yTrue: tf.mul(smoothCategorical(t, o.labelSmoothing), alpha), yPred: p};
   },
   forward: (ay, yPred, o, save) => focalForward(ay, yPred, o.gamma, o.fromLogits, save),
   gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
@@ -100,7 +113,8 @@ export type CategoricalFocalCrossentropyOptions = LossOptions<typeof categorical
 /**
  * {@link categoricalFocalCrossentropy} with class-index targets `[...]` (int32 or integral
  * float32), optionally ignoring one label value: ignored items give 0 and are left out of the mean.
- * As there, a yPred row of probabilities that sums to 0 is an error.
+ * As there, a yPred row of probabilities that sums to 0 is an error. `labelSmoothing` smooths the
+ * one-hot of each kept label (ignored items stay 0).
  */
 export const sparseCategoricalFocalCrossentropy = defineLoss({
   name: 'sparseCategoricalFocalCrossentropy',
@@ -118,7 +132,7 @@ export const sparseCategoricalFocalCrossentropy = defineLoss({
     const {oneHot, valid} = sparseTargets(name, yTrue, p, o.ignoreIndex);
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
     // Each item's weight c: 0 where ignored ('mean' divides by the number of items kept).
-    return {yTrue: tf.mul(oneHot, alpha), yPred: p, extras: valid ? [valid] : []};
+    return {yTrue: tf.mul(smoothCategorical(oneHot, o.labelSmoothing, valid), alpha), yPred: p, extras: valid ? [valid] : []};
   },
   forward(ay, yPred, o, save, [valid]) {
     const loss = focalForward(ay, yPred, o.gamma, o.fromLogits, save);

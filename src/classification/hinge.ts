@@ -26,7 +26,7 @@ function hingePrepare(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor) {
 export const hinge = defineLoss({
   name: 'hinge',
   options: {},
-  labels: 'binary',
+  labels: 'signed',
   prepare: (yTrue, yPred) => hingePrepare('hinge', yTrue, yPred),
   forward(y, yPred, _o, save) {
     const margin = tf.sub(1, tf.mul(y, yPred));
@@ -45,7 +45,7 @@ export const hinge = defineLoss({
 export const squaredHinge = defineLoss({
   name: 'squaredHinge',
   options: {},
-  labels: 'binary',
+  labels: 'signed',
   prepare: (yTrue, yPred) => hingePrepare('squaredHinge', yTrue, yPred),
   forward(y, yPred, _o, save) {
     const violation = tf.relu(tf.sub(1, tf.mul(y, yPred)));

@@ -99,8 +99,12 @@ const indexOrOneHotAccuracy = namedMetric('acc', (t, p) => {
   return tf.metrics.sparseCategoricalAccuracy(t, p);
 });
 
+/** For ±1 (or 0/1) labels read against a score: right where the score's sign is the label's. */
+const signedAccuracy = namedMetric('acc', (t, p) => tf.mean(tf.cast(tf.equal(tf.greater(p, 0), tf.greater(t, 0)), 'float32'), -1));
+
 function accuracyFor(labels: LabelKind): Function|undefined {
   if (labels === 'sparse') return sparseAccuracy;
+  if (labels === 'signed') return signedAccuracy;
   if (labels === 'binary') return binaryAccuracy;
   if (labels === 'indexOrOneHot') return indexOrOneHotAccuracy;
   return undefined;

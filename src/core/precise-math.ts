@@ -19,3 +19,12 @@ export function log1p(x: tf.Tensor): tf.Tensor {
   const series = tf.mul(x, tf.sub(1, tf.mul(x, tf.sub(0.5, tf.mul(x, tf.sub(1 / 3, tf.div(x, 4)))))));
   return tf.where(tf.less(tf.abs(x), SERIES_LIMIT), series, tf.log1p(x));
 }
+
+/**
+ * sign(x): 1, −1, or 0 at 0 exactly, on every backend. Not `tf.sign`: tfjs-backend-wasm 4.22's Sign
+ * returns 0 for |x| below ~1.2e-7 (float32's epsilon), which zeroes the gradients of |·| exactly
+ * where they matter (a tiny residual, two nearly equal scores).
+ */
+export function sign(x: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32'));
+}

@@ -37,10 +37,11 @@ export interface SerializedLoss {
 
 /**
  * How a loss reads its targets, which decides what `metrics: ['accuracy']` means for it and
- * whether `model.fit` must accept targets without the class axis. `'indexOrOneHot'` losses (the
+ * whether `model.fit` must accept targets without the class axis. `'signed'` losses (hinge, soft
+ * margin) read ±1 (or 0/1) labels against a score whose sign is the prediction. `'indexOrOneHot'` losses (the
  * overlap losses) read either, told apart by the targets' shape at each call.
  */
-export type LabelKind = 'categorical'|'sparse'|'indexOrOneHot'|'binary'|'other';
+export type LabelKind = 'categorical'|'sparse'|'indexOrOneHot'|'binary'|'signed'|'other';
 
 /** A loss as `model.compile` calls it: one value per sample, shape `[batch]`. */
 export type CompileLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;

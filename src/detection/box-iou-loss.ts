@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, LossFunction} from '../core/define-loss';
+import {sign} from '../core/precise-math';
 import {assertNoNaN, assertSameShape, checkValues} from '../core/validate';
 
 // IoU-family box losses on [..., 4] boxes [x1, y1, x2, y2], torchvision's formulas (eps = 1e-7),
@@ -14,31 +15,31 @@ const EPS = 1e-7;
 type Kind = 'iou'|'giou'|'diou'|'ciou';
 
 /** Boxes `[..., 4]` as rows `[4, N]`: x1, y1, x2, y2. */
-function toRows(boxes: tf.Tensor): tf.Tensor {
+export function toRows(boxes: tf.Tensor): tf.Tensor {
   return tf.transpose(tf.reshape(boxes, [-1, 4]));
 }
 
 /** Rows `start ..< start + count` of a `[rows, N]` tensor. */
-function rows(t: tf.Tensor, start: number, count: number): tf.Tensor {
+export function rows(t: tf.Tensor, start: number, count: number): tf.Tensor {
   return tf.slice(t, [start, 0], [count, -1]);
 }
 
-function corners(boxRows: tf.Tensor): {lo: tf.Tensor; hi: tf.Tensor} {
+export function corners(boxRows: tf.Tensor): {lo: tf.Tensor; hi: tf.Tensor} {
   return {lo: rows(boxRows, 0, 2), hi: rows(boxRows, 2, 2)};
 }
 
 /** w·h of a `[2, N]` (w, h) tensor, `[1, N]`. */
-function area(wh: tf.Tensor): tf.Tensor {
+export function area(wh: tf.Tensor): tf.Tensor {
   return tf.mul(rows(wh, 0, 1), rows(wh, 1, 1));
 }
 
 /** (w, h) → (w, h, w, h): a per-axis quantity repeated for the lo and the hi corner. */
-function perCoordinate(wh: tf.Tensor): tf.Tensor {
+export function perCoordinate(wh: tf.Tensor): tf.Tensor {
   return tf.concat([wh, wh], 0);
 }
 
 /** (w, h) → (h, w, h, w): ∂(w·h) along x is h, along y is w. */
-function crossed(wh: tf.Tensor): tf.Tensor {
+export function crossed(wh: tf.Tensor): tf.Tensor {
   const w = rows(wh, 0, 1);
   const h = rows(wh, 1, 1);
   return tf.concat([h, w, h, w], 0);
@@ -111,7 +112,7 @@ function boxLossGradient(kind: Kind, pred: tf.Tensor, target: tf.Tensor, G: Geom
   // The lo corner's coordinates enter widths with −, the hi corner's with +.
   const outward = tf.tensor2d([-1, -1, 1, 1], [4, 1]);
   // ∂max(p_lo, g_lo)/∂p_lo and ∂min(p_hi, g_hi)/∂p_hi: 1 where p is inside, ½ at a tie.
-  const inside = tf.mul(tf.sub(1, tf.mul(tf.sign(tf.sub(pred, target)), outward)), 0.5);
+  const inside = tf.mul(tf.sub(1, tf.mul(sign(tf.sub(pred, target)), outward)), 0.5);
   // The enclosing box follows p where p is outside: the complement.
   const enclosing = tf.mul(tf.sub(1, inside), outward);
   const dInter = tf.mul(tf.mul(crossed(G.interWH), tf.mul(inside, outward)), G.overlaps);
@@ -145,7 +146,7 @@ function boxLossGradient(kind: Kind, pred: tf.Tensor, target: tf.Tensor, G: Geom
   return grad;
 }
 
-function checkBoxes(lossName: string, argName: string, boxes: tf.Tensor): void {
+export function checkBoxes(lossName: string, argName: string, boxes: tf.Tensor): void {
   if (boxes.size === 0) return;
   checkValues(() => {
     const {lo, hi} = corners(toRows(boxes));

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {disposeTapeOnError} from '../core/define-loss';
 import {unbroadcast} from '../core/loss-op';
 import {checkOptions, option, OptionsOf} from '../core/options';
+import {sign} from '../core/precise-math';
 import {assertNoNaN, TensorLike, toTensor, withBatchedChecks} from '../core/validate';
 
 const pairwiseDistanceOptions = {
@@ -103,10 +104,10 @@ export function pNorm(v: tf.Tensor, p: number): tf.Tensor {
  * (one factor per row), so for p = 2 the row factors combine before the one full-size product.
  */
 export function pNormGradient(v: tf.Tensor, norm: tf.Tensor, p: number, upstream: tf.Tensor): tf.Tensor {
-  if (p === 1) return tf.mul(tf.sign(v), upstream);
+  if (p === 1) return tf.mul(sign(v), upstream);
   if (p === 2) return tf.mul(v, tf.mul(upstream, safeReciprocal(norm)));
   const ratio = tf.mul(tf.abs(v), safeReciprocal(norm));
-  return tf.mul(tf.mul(tf.sign(v), tf.pow(ratio, p - 1)), upstream);
+  return tf.mul(tf.mul(sign(v), tf.pow(ratio, p - 1)), upstream);
 }
 
 /**

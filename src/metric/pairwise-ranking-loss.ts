@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
+import {sign} from '../core/precise-math';
 import {assertMinRank, assertNoNaN, assertSameShape} from '../core/validate';
 
 import {safeReciprocal} from './pairwise-distance';
@@ -47,7 +48,7 @@ export const pairwiseRankingLoss = defineLoss({
     return {yTrue: reference, yPred: predicted};
   },
   forward(reference, predicted, o, save) {
-    const order = tf.sign(tf.sub(tf.expandDims(reference, -1), tf.expandDims(reference, -2)));
+    const order = sign(tf.sub(tf.expandDims(reference, -1), tf.expandDims(reference, -2)));
     const gap = tf.mul(tf.sub(tf.expandDims(predicted, -1), tf.expandDims(predicted, -2)), order);
     const hinge = tf.sub(o.margin, gap);
     // Over all ordered pairs (i, j) with r_i ≠ r_j, which count each unordered pair twice, in the

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
+import {sign} from '../core/precise-math';
 
 import {defineResidualLoss} from './residual-loss';
 
@@ -42,7 +43,7 @@ export const smoothL1Loss = defineResidualLoss({
     const inside = tf.minimum(a, beta);
     return tf.add(tf.div(tf.mul(tf.square(inside), 0.5), beta), tf.sub(a, inside));
   },
-  derivative: (r, {beta}) => (beta === 0 ? tf.sign(r) : tf.div(tf.clipByValue(r, -beta, beta), beta)),
+  derivative: (r, {beta}) => (beta === 0 ? sign(r) : tf.div(tf.clipByValue(r, -beta, beta), beta)),
 });
 
 export type SmoothL1LossOptions = LossOptions<typeof smoothL1Loss>;

@@ -5,3 +5,6 @@ export {poissonNllLoss, PoissonNllLossOptions} from './poisson-nll-loss';
 export {quantileLoss, QuantileLossOptions} from './quantile-loss';
 export {cauchyLoss, gemanMcClureLoss, generalRobustLoss, GeneralRobustLossOptions, pseudoHuberLoss, RobustScaleOptions, welschLoss} from './robust-loss';
 export {meanAbsoluteError, meanSquaredError} from './squared-and-absolute-error';
+export {meanAbsolutePercentageError} from './mean-absolute-percentage-error';
+export {meanSquaredLogarithmicError} from './mean-squared-logarithmic-error';
+export {cosineSimilarityLoss, CosineSimilarityLossOptions} from './cosine-similarity-loss';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {LossOptions} from '../core/define-loss';
 import {option, OptionsOf} from '../core/options';
-import {expm1, log1p} from '../core/precise-math';
+import {expm1, log1p, sign} from '../core/precise-math';
 
 import {defineResidualLoss} from './residual-loss';
 
@@ -44,12 +44,12 @@ function largeValue(a: tf.Tensor, alpha: number, b: number): tf.Tensor {
 
 /** dρ/dx for |x| = a ≥ L_b, with the sign of x. */
 function largeDerivative(x: tf.Tensor, a: tf.Tensor, alpha: number, b: number): tf.Tensor {
-  const sign = tf.sign(x);
+  const direction = sign(x);
   const inverseSquare = tf.reciprocal(tf.square(a));
-  if (alpha === 1) return tf.div(sign, tf.sqrt(tf.add(inverseSquare, 1)));
-  if (alpha === 0) return tf.div(sign, tf.mul(a, tf.add(inverseSquare, 0.5)));
+  if (alpha === 1) return tf.div(direction, tf.sqrt(tf.add(inverseSquare, 1)));
+  if (alpha === 0) return tf.div(direction, tf.mul(a, tf.add(inverseSquare, 0.5)));
   const exponent = tf.add(tf.mul(tf.log(a), alpha - 1), tf.mul(tf.log(tf.add(inverseSquare, 1 / b)), alpha / 2 - 1));
-  return tf.mul(sign, tf.exp(exponent));
+  return tf.mul(direction, tf.exp(exponent));
 }
 
 function robustValue(x: tf.Tensor, alpha: number): tf.Tensor {

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {sign} from '../core/precise-math';
+
 import {defineResidualLoss} from './residual-loss';
 
 /**
@@ -20,5 +22,5 @@ export const meanAbsoluteError = defineResidualLoss({
   name: 'meanAbsoluteError',
   options: {},
   value: (r) => tf.abs(r),
-  derivative: (r) => tf.sign(r),
+  derivative: (r) => sign(r),
 });

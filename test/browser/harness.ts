@@ -14,8 +14,8 @@ import type {BackendInfo, GpuBackend, PageHarness, Tolerance} from './protocol';
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export const MISSING_CHROMIUM =
-    `Chromium is not installed (no ${CHROMIUM}): install it with \`apt-get install -y chromium\` ` +
-    '(as root; .ci/run does this), then run the tests again.';
+    `Chromium is not installed (no ${CHROMIUM}): install it with \`sudo apt-get install -y chromium\` ` +
+    '(npm test does this first when it may), then run the tests again.';
 
 export const FIXTURE_DIR = path.resolve(__dirname, '../fixtures');
 

@@ -19,12 +19,13 @@ export const REPORT_DIR = path.join(os.tmpdir(), 'tfjs-losses-browser');
 /**
  * Reads a loss makes on the hot path through tfjs's WebGL `topk` (which sorts on the CPU unless a
  * row has ≥ 100,000 entries and k ≤ 128): Lovász sorts each class's errors in the forward pass and
- * un-sorts them in the backward pass (2 per class); semi-hard mining sorts each anchor's negatives
- * once.
+ * un-sorts them in the backward pass (2 per class), the Lovász hinge sorts its errors and un-sorts
+ * them once each; semi-hard mining sorts each anchor's negatives once.
  */
 const SORTING_LOSSES: Partial<Record<string, Record<string, (r: ReadCount) => number>>> = {
   webgl: {
     lovaszSoftmaxLoss: (r) => 2 * (r.classes ?? 0),
+    lovaszHingeLoss: () => 2,
     batchSemiHardTripletLoss: () => 1,
   },
 };

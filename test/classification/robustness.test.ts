@@ -339,3 +339,252 @@ describe('an empty batch with the class axis not last (axis 1; wasm 4.22 cannot 
     tf.dispose([y, p]);
   });
 });
+
+// ---- New options: ignoreIndex on the binary losses, labelSmoothing on the categorical focal pair ----
+
+describe('ignoreIndex on binaryCrossentropy and binaryFocalCrossentropy', () => {
+  type BinaryLoss = typeof losses.binaryCrossentropy;
+  const subjects: Array<[string, BinaryLoss, object, boolean]> = [
+    ['binaryCrossentropy', losses.binaryCrossentropy as BinaryLoss, {fromLogits: true, posWeight: [2, 0.5, 1]}, true],
+    ['binaryCrossentropy', losses.binaryCrossentropy as BinaryLoss, {labelSmoothing: 0.1}, false],
+    ['binaryFocalCrossentropy', losses.binaryFocalCrossentropy as unknown as BinaryLoss, {fromLogits: true, gamma: 2, alpha: 0.25}, true],
+    ['binaryFocalCrossentropy', losses.binaryFocalCrossentropy as unknown as BinaryLoss, {gamma: 0.5, labelSmoothing: 0.2}, false],
+  ];
+  // Targets [4, 3] with three entries ignored (-1), and the kept positions.
+  const targets = [[1, -1, 0], [0, 1, 1], [-1, 0, 1], [1, 1, -1]];
+  const kept = targets.flat().map((v) => v !== -1);
+
+  function predictions(fromLogits: boolean, seed: number): tf.Tensor {
+    const rnd = seededRandom(seed);
+    const z = tf.tensor2d(Array.from({length: 12}, () => rnd() * 4 - 2), [4, 3]);
+    return fromLogits ? z : tf.sigmoid(z);
+  }
+
+  describe.each(subjects.map(([n, f, o, l]) => [`${n} ${JSON.stringify(o)}`, n, f, o, l] as const))('%s', (_t, name, loss, options, fromLogits) => {
+    const o = {...options, ignoreIndex: -1};
+
+    it('ignored entries give 0, leave the mean\'s denominator and get exactly zero gradient (yPred and yTrue)', () => {
+      tf.tidy(() => {
+        const y = tf.tensor2d(targets);
+        const p = predictions(fromLogits, 3);
+        const none = Array.from(loss(y, p, {...o, reduction: 'none'}).dataSync());
+        kept.forEach((k, i) => (k ? expect(none[i]).toBeGreaterThan(0) : expect(none[i]).toBe(0)));
+        const sum = none.reduce((a, v) => a + v, 0);
+        expectClose(loss(y, p, {...o, reduction: 'sum'}), sum, {rtol: 1e-6});
+        expectClose(loss(y, p, o), sum / 9, {rtol: 1e-6});
+        // weights: 'weightedMean' divides by Σ w·c, 'sumByNonzeroWeights' by #(w·c ≠ 0).
+        // Kept entries' weights: 1, 0 | 1, 1, 1 | 1, 1 | 2, 1 → Σ w·c = 9, eight of them non-zero.
+        const w = tf.tensor2d([[1, 2, 0], [1, 1, 1], [3, 1, 1], [2, 1, 1]]);
+        const weighted = none.reduce((a, v, i) => a + v * (w.dataSync()[i]), 0);
+        expectClose(loss(y, p, {...o, weights: w, reduction: 'weightedMean'}), weighted / 9, {rtol: 1e-6});
+        expectClose(loss(y, p, {...o, weights: w, reduction: 'sumByNonzeroWeights'}), weighted / 8, {rtol: 1e-6});
+        const gp = Array.from(tf.grad((q: tf.Tensor) => loss(y, q, o))(p).dataSync());
+        kept.forEach((k, i) => (k ? expect(gp[i]).not.toBe(0) : expect(gp[i]).toBe(0)));
+        if (name === 'binaryCrossentropy') {
+          const gy = Array.from(tf.grad((t: tf.Tensor) => loss(t, p, o))(y).dataSync());
+          kept.forEach((k, i) => (k ? expect(gy[i]).not.toBe(0) : expect(gy[i]).toBe(0)));
+        }
+      });
+    });
+
+    it('moving the ignored entries (their prediction, to ±1e4 logits or 0/1 probabilities, or the ignore value itself) changes nothing', () => {
+      tf.tidy(() => {
+        const p = predictions(fromLogits, 3);
+        const extreme = fromLogits ? [1e4, -1e4, 1e4] : [0, 1, 1];
+        let k = 0;
+        const moved = tf.tensor2d(Array.from(p.dataSync()).map((v, i) => (kept[i] ? v : extreme[k++])), [4, 3]);
+        const alt = targets.map((row) => row.map((v) => (v === -1 ? 255 : v)));
+        const run = (y: tf.Tensor, q: tf.Tensor, ignoreIndex: number) => {
+          const opts = {...options, ignoreIndex};
+          return [loss(y, q, {...opts, reduction: 'none'}), loss(y, q, opts), tf.grad((x: tf.Tensor) => loss(y, x, opts))(q)]
+              .map((t) => Array.from(t.dataSync()));
+        };
+        const base = run(tf.tensor2d(targets), p, -1);
+        for (const other of [run(tf.tensor2d(targets), moved, -1), run(tf.tensor2d(alt), p, 255), run(tf.tensor2d(alt), moved, 255)]) {
+          other.forEach((values, j) => expectClose(values, base[j], {rtol: 0, atol: 0, what: ['none', 'mean', 'gradient'][j]}));
+        }
+      });
+    });
+
+    it('gradient agrees with central finite differences (yPred, and yTrue for BCE) with entries ignored', () => {
+      tf.tidy(() => {
+        const y = tf.tensor2d(targets.map((row) => row.map((v) => (v === -1 ? v : 0.15 + 0.7 * v))));
+        const p = predictions(fromLogits, 5);
+        const f = (q: tf.Tensor) => loss(y, q, {...o, reduction: 'sum'});
+        expectClose(tf.grad(f)(p), numericGradient(f, p, fromLogits ? 1e-2 : 1e-3), {rtol: 2e-2, atol: 2e-3});
+        if (name === 'binaryCrossentropy') {
+          const g = (t: tf.Tensor) => loss(t, p, {...o, reduction: 'sum'});
+          // Only the kept targets move: a moved ignored one would no longer be the ignore value.
+          const analytic = Array.from(tf.grad(g)(y).dataSync());
+          const base = Array.from(y.dataSync());
+          const at = (i: number, h: number) => tf.tidy(() => g(tf.tensor(base.map((v, k) => (k === i ? v + h : v)), y.shape)).dataSync()[0]);
+          const keptIndices = base.map((_, i) => i).filter((i) => kept[i]);
+          expectClose(keptIndices.map((i) => analytic[i]), keptIndices.map((i) => (at(i, 1e-2) - at(i, -1e-2)) / 2e-2), {rtol: 2e-2, atol: 2e-3});
+        }
+      });
+    });
+
+    it('every entry ignored: 0 for every reduction, zero gradient, finite', () => {
+      tf.tidy(() => {
+        const y = tf.fill([2, 3], -1);
+        const p = predictions(fromLogits, 7).slice([0, 0], [2, 3]);
+        for (const reduction of ['none', 'sum', 'mean', 'weightedMean', 'sumByNonzeroWeights'] as const) {
+          const value = loss(y, p, {...o, reduction});
+          expectFinite(value, reduction);
+          expect(Array.from(value.dataSync()).every((v) => v === 0)).toBe(true);
+        }
+        expectClose(tf.grad((q: tf.Tensor) => loss(y, q, o))(p), new Array(6).fill(0), {atol: 0});
+      });
+    });
+
+    it('a target outside [0, 1] that is not the ignore value is still an error naming the loss and yTrue; no leak', () => {
+      const y = tf.tensor2d([[1, -1, 2], [0, 1, 1]]);
+      const p = predictions(fromLogits, 9).slice([0, 0], [2, 3]);
+      const before = tf.memory().numTensors;
+      expect(() => loss(y, p, o)).toThrow(`${name}: 'yTrue' must hold probabilities in [0, 1], found values in [0, 2]`);
+      expect(() => tf.grad((q: tf.Tensor) => loss(y, q, o))(p)).toThrow(`${name}: 'yTrue'`);
+      expect(() => loss(y, p, {...o, ignoreIndex: '-1' as unknown as number})).toThrow(
+          `${name}: option 'ignoreIndex' must be a number (or undefined), got "-1"`);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([y, p]);
+    });
+
+    it('leaks no tensor, per call and under tf.grad, in and out of tf.tidy', () => {
+      const y = tf.tensor2d(targets);
+      const p = predictions(fromLogits, 11);
+      expectNoLeak(() => {
+        loss(y, p, o).dispose();
+        loss(y, p, {...o, reduction: 'none', weights: [1, 2, 3]}).dispose();
+        tf.grad((q: tf.Tensor) => loss(y, q, o))(p).dispose();
+        tf.tidy(() => {
+          loss(y, p, o);
+          tf.grad((q: tf.Tensor) => loss(y, q, o))(p);
+        });
+      });
+      tf.dispose([y, p]);
+    });
+  });
+
+  it('compiles by registered name: fit trains through the ignored entries without NaN, and evaluate is the per-sample mean', async () => {
+    losses.register('bceIgnoreForTest', 'binaryCrossentropy', {fromLogits: true, ignoreIndex: -1});
+    losses.register('focalIgnoreForTest', 'binaryFocalCrossentropy', {fromLogits: true, ignoreIndex: -1});
+    const x = tf.tensor2d([[1, 0], [0, 1], [1, 1], [0, 0], [2, 1], [1, 2]]);
+    const y = tf.tensor2d([[1, -1, 0], [0, 1, -1], [-1, 1, 1], [0, 0, 0], [1, -1, 1], [-1, -1, -1]]);
+    for (const name of ['bceIgnoreForTest', 'focalIgnoreForTest']) {
+      const model = tf.sequential({layers: [tf.layers.dense({inputShape: [2], units: 3, kernelInitializer: 'ones'})]});
+      model.compile({optimizer: tf.train.sgd(0.1), loss: name});
+      const history = await model.fit(x, y, {epochs: 3, batchSize: 6, verbose: 0});
+      const lossHistory = history.history.loss as number[];
+      expect(lossHistory.every(Number.isFinite)).toBe(true);
+      expect(lossHistory[2]).toBeLessThan(lossHistory[0]);
+      const value = model.evaluate(x, y, {verbose: 0}) as tf.Scalar;
+      const fn = name === 'bceIgnoreForTest' ? losses.binaryCrossentropy : losses.binaryFocalCrossentropy;
+      const direct = tf.tidy(() => tf.mean(tf.mean(fn(y, model.predict(x) as tf.Tensor, {fromLogits: true, ignoreIndex: -1, reduction: 'none'}), -1)));
+      expectClose(value, direct.dataSync()[0], {rtol: 1e-5});
+      expect(losses.serialize(losses.get(name as losses.LossName))).toEqual({className: name, config: {}});
+      tf.dispose([value, direct]);
+      model.dispose();
+      losses.unregister(name);
+    }
+    expect(losses.serialize(losses.get('binaryCrossentropy', {ignoreIndex: 255}))).toEqual({className: 'binaryCrossentropy', config: {ignoreIndex: 255}});
+    tf.dispose([x, y]);
+  });
+});
+
+describe('labelSmoothing on categoricalFocalCrossentropy and sparseCategoricalFocalCrossentropy (Keras 3)', () => {
+  const labels = [2, 0, 1, 3, 1];
+  const logits = () => {
+    const rnd = seededRandom(21);
+    return tf.tensor2d(Array.from({length: 20}, () => rnd() * 4 - 2), [5, 4]);
+  };
+
+  it('γ = 0, α = 1 is cross-entropy with the same smoothing (which matches torch)', () => {
+    tf.tidy(() => {
+      const z = logits();
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 4).cast('float32');
+      for (const eps of [0.1, 0.5, 1]) {
+        const ce = losses.categoricalCrossentropy(y, z, {fromLogits: true, labelSmoothing: eps, reduction: 'none'});
+        const focal = losses.categoricalFocalCrossentropy(y, z, {fromLogits: true, gamma: 0, labelSmoothing: eps, reduction: 'none'});
+        expectClose(focal, Array.from(ce.dataSync()), {rtol: 1e-5});
+      }
+    });
+  });
+
+  it('the sparse loss is the categorical one on the one-hot labels; ignored items stay 0 and out of the mean', () => {
+    tf.tidy(() => {
+      const z = logits();
+      const o = {fromLogits: true, gamma: 2, alpha: [0.25, 0.5, 1, 2], labelSmoothing: 0.2};
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 4).cast('float32');
+      const dense = Array.from(losses.categoricalFocalCrossentropy(y, z, {...o, reduction: 'none'}).dataSync());
+      expectClose(losses.sparseCategoricalFocalCrossentropy(tf.tensor1d(labels, 'int32'), z, {...o, reduction: 'none'}), dense, {rtol: 1e-6});
+      const ignored = tf.tensor1d([2, -1, 1, -1, 1], 'int32');
+      const none = Array.from(losses.sparseCategoricalFocalCrossentropy(ignored, z, {...o, ignoreIndex: -1, reduction: 'none'}).dataSync());
+      expectClose(none, dense.map((v, i) => (i === 1 || i === 3 ? 0 : v)), {rtol: 1e-6});
+      expectClose(losses.sparseCategoricalFocalCrossentropy(ignored, z, {...o, ignoreIndex: -1}), (none[0] + none[2] + none[4]) / 3, {rtol: 1e-6});
+    });
+  });
+
+  it.each([[true], [false]])('gradient agrees with central finite differences (fromLogits %s, γ = 2, ε = 0.1, per-class α)', (fromLogits) => {
+    tf.tidy(() => {
+      const z = logits();
+      const p = fromLogits ? z : tf.softmax(z);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 4).cast('float32');
+      const o = {fromLogits, gamma: 2, alpha: [0.25, 0.5, 1, 2], labelSmoothing: 0.1, reduction: 'sum' as const};
+      const f = (q: tf.Tensor) => losses.categoricalFocalCrossentropy(y, q, o);
+      expectClose(tf.grad(f)(p), numericGradient(f, p, fromLogits ? 1e-2 : 1e-3), {rtol: 2e-2, atol: 2e-3});
+      const g = (q: tf.Tensor) => losses.sparseCategoricalFocalCrossentropy(tf.tensor1d([2, -1, 1, 3, -1], 'int32'), q, {...o, ignoreIndex: -1});
+      expectClose(tf.grad(g)(p), numericGradient(g, p, fromLogits ? 1e-2 : 1e-3), {rtol: 2e-2, atol: 2e-3});
+    });
+  });
+
+  it('finite for logits of ±1e4 and probabilities of exactly 0 and 1', () => {
+    tf.tidy(() => {
+      const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4).cast('float32');
+      const z = tf.mul(tf.randomNormal([4, 4], 0, 1, 'float32', 3), 1e4);
+      const eye = tf.eye(4);
+      for (const [p, fromLogits] of [[z, true], [eye, false]] as const) {
+        const o = {fromLogits, gamma: 0.5, labelSmoothing: 0.1};
+        expectFinite(losses.categoricalFocalCrossentropy(y, p, {...o, reduction: 'none'}), 'value');
+        expectFinite(tf.grad((q: tf.Tensor) => losses.categoricalFocalCrossentropy(y, q, o))(p), 'gradient');
+        expectFinite(tf.grad((q: tf.Tensor) => losses.sparseCategoricalFocalCrossentropy(tf.tensor1d([0, 1, 2, 3], 'int32'), q, o))(p), 'sparse gradient');
+      }
+    });
+  });
+
+  it('rejects a smoothing outside [0, 1] or of another type, naming the loss and the option; no leak', () => {
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1], 'int32'), 3).cast('float32'));
+    const indices = tf.tensor1d([0, 1], 'int32');
+    const z = tf.zeros([2, 3]);
+    const before = tf.memory().numTensors;
+    expect(() => losses.categoricalFocalCrossentropy(y, z, {labelSmoothing: 1.5})).toThrow(
+        "categoricalFocalCrossentropy: option 'labelSmoothing' must be a number in [0, 1], got 1.5");
+    expect(() => losses.sparseCategoricalFocalCrossentropy(indices, z, {labelSmoothing: '0.1' as unknown as number})).toThrow(
+        "sparseCategoricalFocalCrossentropy: option 'labelSmoothing' must be a number in [0, 1], got \"0.1\"");
+    expect(tf.memory().numTensors).toBe(before);
+    expectNoLeak(() => {
+      losses.categoricalFocalCrossentropy(y, z, {fromLogits: true, labelSmoothing: 0.1}).dispose();
+      tf.grad((q: tf.Tensor) => losses.sparseCategoricalFocalCrossentropy([0, 1], q, {labelSmoothing: 0.1, fromLogits: true}))(z).dispose();
+    });
+    tf.dispose([y, z, indices]);
+  });
+
+  it('compiles by registered name and survives serialize/deserialize with its smoothing', async () => {
+    losses.register('focalSmoothForTest', 'categoricalFocalCrossentropy', {fromLogits: true, labelSmoothing: 0.1});
+    const x = tf.tensor2d([[1, 0], [0, 1], [1, 1], [0, 0]]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3).cast('float32');
+    const model = tf.sequential({layers: [tf.layers.dense({inputShape: [2], units: 3})]});
+    model.compile({optimizer: tf.train.sgd(0.1), loss: 'focalSmoothForTest'});
+    const history = await model.fit(x, y, {epochs: 2, verbose: 0});
+    expect((history.history.loss as number[]).every(Number.isFinite)).toBe(true);
+    const serialized = losses.serialize(losses.get('categoricalFocalCrossentropy', {fromLogits: true, labelSmoothing: 0.2}));
+    expect(serialized).toEqual({className: 'categoricalFocalCrossentropy', config: {fromLogits: true, labelSmoothing: 0.2}});
+    const p = model.predict(x) as tf.Tensor;
+    const rebuilt = losses.deserialize(serialized)(y, p);
+    // The compile form: one value per sample.
+    const direct = losses.categoricalFocalCrossentropy(y, p, {fromLogits: true, labelSmoothing: 0.2, reduction: 'none'});
+    expectClose(rebuilt, Array.from(direct.dataSync()), {rtol: 1e-6});
+    tf.dispose([x, y, p, rebuilt, direct]);
+    model.dispose();
+    losses.unregister('focalSmoothForTest');
+  });
+});

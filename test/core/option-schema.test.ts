@@ -101,6 +101,6 @@ describe('option schema: the exported loss functions check options before making
 
   it('unknown options are rejected with the list of known ones', () => {
     expect(() => losses.binaryFocalCrossentropy([[1]], [[0.5]], {gamm: 2} as never))
-        .toThrow("binaryFocalCrossentropy: unknown option 'gamm' (known options: gamma, alpha, fromLogits, labelSmoothing, reduction, weights)");
+        .toThrow("binaryFocalCrossentropy: unknown option 'gamm' (known options: gamma, alpha, fromLogits, labelSmoothing, ignoreIndex, reduction, weights)");
   });
 });

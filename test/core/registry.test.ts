@@ -24,6 +24,11 @@ function targetsFor(name: string, units: number, batch: number): tf.Tensor {
   const kind = losses.describeCompileLoss(losses.get(name as losses.LossName))!.labels;
   const classes = tf.tensor1d(Array.from({length: batch}, (_, i) => i % units), 'float32');
   if (kind === 'sparse') return classes;
+  if (kind === 'signed') {
+    // torch's soft margin reads ±1 only; the multi-label soft margin reads 0/1; the hinges either.
+    const negative = name === 'softMarginLoss' ? -1 : 0;
+    return tf.tensor2d(Array.from({length: batch * units}, (_, i) => (i * 7) % 3 === 0 ? 1 : negative), [batch, units]);
+  }
   if (kind === 'binary') return tf.tensor2d(Array.from({length: batch * units}, (_, i) => (i * 7) % 3 === 0 ? 1 : 0), [batch, units]);
   return tf.oneHot(tf.cast(classes, 'int32'), units).cast('float32');
 }
@@ -45,7 +50,7 @@ describe('registry', () => {
     }
   });
 
-  const BOX_LOSSES = ['iouLoss', 'giouLoss', 'diouLoss', 'ciouLoss'];
+  const BOX_LOSSES = ['iouLoss', 'giouLoss', 'diouLoss', 'ciouLoss', 'eiouLoss'];
 
   /** A model and data a loss with shaped outputs (boxes, rotations, quaternions) can read. */
   function shapedSetup(name: string): {model: tf.Sequential; x: tf.Tensor; y: tf.Tensor}|undefined {
@@ -74,6 +79,11 @@ describe('registry', () => {
       w.dispose();
       return {model, x: tf.tile(tf.tensor2d([[0.9, 0.3, 0, 0]]), [6, 1]), y: tf.tile(tf.eye(3).expandDims(0), [6, 1, 1])};
     }
+    if (name === 'hingeEmbeddingLoss') {
+      // Distances (non-negative) against ±1 pair labels.
+      const model = linear(1, [tf.layers.activation({activation: 'softplus'})]);
+      return {model, x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: tf.tensor2d([1, -1, 1, -1, 1, -1], [6, 1])};
+    }
     if (name === 'wassersteinLoss') {
       return {model: linear(1), x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: tf.tensor2d([1, -1, 1, -1, 1, -1], [6, 1])};
     }
@@ -82,6 +92,22 @@ describe('registry', () => {
       const model = linear(16, [tf.layers.reshape({targetShape: [1, 4, 4]}), tf.layers.softmax({axis: -1})]);
       const mask = tf.tidy(() => tf.broadcastTo(tf.tensor4d([0, 1, 1, 0], [1, 1, 1, 4]), [6, 1, 4, 4]));
       return {model, x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: mask};
+    }
+    if (['ssimLoss', 'msSsimLoss', 'psnrLoss'].includes(name)) {
+      // Images [B, s, s, 1] in (0, 1); MS-SSIM's defaults (5 scales, 11×11 window) need s ≥ 161.
+      const s = name === 'msSsimLoss' ? 161 : 11;
+      const model = linear(s * s, [tf.layers.reshape({targetShape: [s, s, 1]}), tf.layers.activation({activation: 'sigmoid'})]);
+      return {model, x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: tf.randomUniform([6, s, s, 1], 0, 1, 'float32', 2)};
+    }
+    if (name === 'softClDiceLoss') {
+      // Softmax maps [B, 8, 8, 2] against one-hot masks (a bar of foreground in each).
+      const model = linear(128, [tf.layers.reshape({targetShape: [8, 8, 2]}), tf.layers.softmax({axis: -1})]);
+      const bar = tf.tidy(() => tf.oneHot(tf.tile(tf.tensor4d(Array.from({length: 64}, (_, i) => (i % 8 === 3 ? 1 : 0)), [1, 8, 8, 1], 'int32'), [6, 1, 1, 1]).squeeze([3]) as tf.Tensor3D, 2).cast('float32'));
+      return {model, x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: bar};
+    }
+    if (name === 'distributionFocalLoss') {
+      // Logits over 5 bins against continuous targets in [0, 4) (GFL's box-side distributions).
+      return {model: linear(5), x: tf.randomNormal([6, 4], 0, 1, 'float32', 1), y: tf.tensor1d([0.5, 1.2, 2.7, 3.1, 0, 2])};
     }
     return undefined;
   }
@@ -253,5 +279,22 @@ describe('describeLoss', () => {
     // @ts-expect-error a misspelt name is a type error too
     expect(() => losses.describeLoss('diceLos')).toThrow(/Unknown loss 'diceLos'. Did you mean: diceLoss/);
     losses.unregister('focalG3ForDescribe');
+  });
+});
+
+describe("'accuracy' for losses that read ±1 labels against a score (hinge, squared hinge, soft margin)", () => {
+  it.each(['hinge', 'squaredHinge', 'softMarginLoss'] as const)('%s: right where the sign of the score is the label', (name) => {
+    const model = tf.sequential({layers: [tf.layers.dense({units: 2, inputShape: [2], useBias: false, kernelInitializer: 'identity'})]});
+    model.compile({optimizer: 'sgd', loss: name, metrics: ['accuracy']});
+    // Scores = inputs. Labels ±1: 3 of the 4 entries have the label's sign.
+    const x = tf.tensor2d([[0.5, -2], [-0.1, 3]]);
+    const y = tf.tensor2d([[1, -1], [1, 1]]);
+    const [, accuracy] = model.evaluate(x, y) as tf.Scalar[];
+    expect(accuracy.dataSync()[0]).toBeCloseTo(0.75, 6);
+    if (name !== 'softMarginLoss') {  // torch's soft margin takes ±1 only; the hinges take 0/1 too
+      const [, accuracy01] = model.evaluate(x, tf.tensor2d([[1, 0], [1, 1]])) as tf.Scalar[];
+      expect(accuracy01.dataSync()[0]).toBeCloseTo(0.75, 6);
+    }
+    model.dispose();
   });
 });

@@ -439,7 +439,77 @@ const classification: Record<string, LossInputs> = {
     // ½‖r‖² per sample stays below float32's max for |r| ≤ 1e18.
     valid: (pinned) => withOptions(pinned, {}, () => elementShape().chain((shape) => residualPairs(shape, 1e18))),
   },
+  generalizedCrossentropy: {
+    // Probabilities used as given (zeros, ones, all-zero rows): p_y = 0 has a finite floored gradient.
+    valid: (pinned) => withOptions(pinned, {q: fc.constantFrom(0.5, 0.01, 0.3, 0.99)}, () =>
+      sparseLabelsAgainst(predictedProbabilityRow)),
+    badLabels: spoilClassIndex,
+  },
+  polyLoss: {
+    valid: (pinned) => withOptions(pinned, {epsilon: fc.constantFrom(1, 0, -1, 2), labelSmoothing: fc.constantFrom(0, 0.1, 1)}, () =>
+      sparseLabelsAgainst(logitRow)),
+    badLabels: spoilClassIndex,
+  },
+  softMarginLoss: {
+    // softplus(−y·x) stays finite for scores up to 1e30 (and their sum over 64 elements).
+    valid: (pinned) => withOptions(pinned, {}, () => elementShape().chain((shape) => fc.record({
+      yTrue: valuesOf(sizeOf(shape), fc.constantFrom(-1, 1)).map((v) => tensorData(v, shape)),
+      yPred: valuesOf(sizeOf(shape), fc.oneof(wideNumber(1e30), fc.constantFrom(0, 1, -1))).map((v) => tensorData(v, shape)),
+    }))),
+    badLabels: spoilLabelSet(0),
+  },
+  multiLabelSoftMarginLoss: {
+    // Hard or soft targets in [0, 1] against logits up to ±1e4 (and saturated rows).
+    valid: (pinned) => withOptions(pinned, {}, () => classLayout().chain((layout) => fc.record({
+      yTrue: rowsTensor(layout, probabilityRow),
+      yPred: rowsTensor(layout, logitRow),
+    }))),
+    badLabels: spoilLabelSet(2),
+  },
+  multiLabelMarginLoss: {
+    valid: (pinned) => withOptions(pinned, {}, () => fc.tuple(classLayout(), fc.constantFrom('int32' as const, 'float32' as const))
+        .chain(([layout, dtype]) => fc.record({
+          yTrue: rowsTensor(layout, targetListRow).map((t) => ({...t, dtype})),
+          yPred: rowsTensor(layout, (c) => valuesOf(c, fc.oneof(wideNumber(1e4), fc.constantFrom(0, 1)))),
+        }))),
+    // An entry outside [−1, C) (C itself, or −2) anywhere in a list.
+    badLabels: (c, pick) => (c.yTrue.values.length === 0 ? undefined :
+        {...c, yTrue: replaceOne(c.yTrue, pick, pick % 2 ? -2 : c.yPred.shape[c.yPred.shape.length - 1])}),
+  },
+  jensenShannonDivergence: {
+    targetGradient: true,
+    valid: (pinned) => withOptions(pinned, {fromLogits: fc.boolean()}, (o) => fc.tuple(classLayout({middleAxis: !('axis' in pinned)}), fc.boolean())
+        .chain(([layout, negativeAxis]) => fc.record({
+          yTrue: rowsTensor(layout, targetRow),
+          // Probabilities as given (exact zeros under positive targets, all-zero rows), or logits.
+          yPred: rowsTensor(layout, o.fromLogits ? logitRow : predictedProbabilityRow),
+        }).map((t) => ({...t, options: 'axis' in pinned ? {} : {axis: axisOption(layout, negativeAxis)}})))),
+  },
 };
+
+/** Class-index labels (int32 or float32, `[..., 1]` Keras-style too) against rows `[..., C]` drawn from `row`. */
+function sparseLabelsAgainst(row: (classes: number) => fc.Arbitrary<number[]>):
+    fc.Arbitrary<{yTrue: TensorData; yPred: TensorData}> {
+  return fc.record({
+    layout: classLayout(),
+    dtype: fc.constantFrom('int32' as const, 'float32' as const),
+    trailingOne: fc.boolean(),
+  }).chain(({layout, dtype, trailingOne}) => fc.record({
+    yTrue: classLabels(layout, undefined, dtype, trailingOne && layout.classes > 1),
+    yPred: rowsTensor(layout, row),
+  }));
+}
+
+/**
+ * A multi-label target list of C entries: class indices (repeats allowed), ended by −1 when
+ * shorter than C, then any entries in [−1, C) (ignored, but range-checked as PyTorch does).
+ */
+function targetListRow(classes: number): fc.Arbitrary<number[]> {
+  return fc.tuple(
+      fc.array(fc.integer({min: 0, max: classes - 1}), {maxLength: classes}),
+      valuesOf(classes, fc.integer({min: -1, max: classes - 1}))).map(([listed, rest]) =>
+    (listed.length < classes ? [...listed, -1, ...rest].slice(0, classes) : listed));
+}
 
 /** ±1 (or 0/1, one convention per tensor) labels against raw scores. */
 function signLabelInputs(pinned: Options, maxScore: number): fc.Arbitrary<LossCase> {
@@ -515,6 +585,30 @@ const regression: Record<string, LossInputs> = {
                                                    fc.oneof(fc.constant(0), nonNegative(1e6)))
                    .map((v) => tensorData(v, shape)),
       }))),
+  },
+  meanAbsolutePercentageError: {
+    targetGradient: true,
+    // Targets 0, below ε = 1e-7, and 1e-4..1e6; residuals up to 1e20, so 100·|r|/max(|y|, ε) and
+    // the target's gradient 100·|r|/|y|² stay in float32's range (they are not past |r| ~ 1e29).
+    valid: (pinned) => withOptions(pinned, {}, () => elementShape().chain((shape) =>
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(0, 1e-8, -3e-9), wideNumber(1e6)),
+                        fc.oneof(fc.constant(0), wideNumber(1e20), fc.double({min: -1, max: 1, noNaN: true}))),
+               {minLength: sizeOf(shape), maxLength: sizeOf(shape)}).map((pairs) => ({
+        yTrue: tensorData(pairs.map(([y]) => y), shape),
+        yPred: tensorData(pairs.map(([y, r]) => y + r), shape),
+      })))),
+  },
+  // Values below ε (zeros, negatives) are clamped as Keras does: any finite pair is valid.
+  meanSquaredLogarithmicError: {targetGradient: true, valid: (pinned) => residualInputs(pinned, {}, () => 1e30)},
+  cosineSimilarityLoss: {
+    targetGradient: true,
+    // Vectors with entries up to 1e30 (squares overflow float32), zero vectors, along the last or a middle axis.
+    valid: (pinned) => withOptions(pinned, {}, () => fc.tuple(classLayout({middleAxis: !('axis' in pinned)}), fc.boolean())
+        .chain(([layout, negativeAxis]) => {
+          const vector = (d: number) => fc.oneof({weight: 4, arbitrary: valuesOf(d, wideNumber(1e30))}, {weight: 1, arbitrary: fc.constant(zeros(d))});
+          return fc.record({yTrue: rowsTensor(layout, vector), yPred: rowsTensor(layout, vector)})
+              .map((t) => ({...t, options: 'axis' in pinned ? {} : {axis: axisOption(layout, negativeAxis)}}));
+        })),
   },
 };
 
@@ -748,6 +842,116 @@ const geometry: Record<string, LossInputs> = {
   },
 };
 
+// ---- Dense prediction: generalized Dice, Lovász hinge, clDice, dense detection heads --------------
+
+/** badLabels for the element-wise [0, 1] targets (masks, scores): one becomes 2 (never the ignore index). */
+function spoilUnitTarget(c: LossCase, pick: number, options: Options): LossCase|undefined {
+  if (c.yTrue.values.length === 0) return undefined;
+  return {...c, yTrue: replaceOne(c.yTrue, pick, options.ignoreIndex === 2 ? 3 : 2)};
+}
+
+/** Targets of distributionFocalLoss for n bins: a grid of eighths in [0, n − 1), 0 and the top. */
+const binTarget = (bins: number) => fc.oneof(
+    fc.constantFrom(0, bins - 1 - 1 / 8, Math.min(1, bins - 1 - 1 / 8)),
+    fc.integer({min: 0, max: 8 * (bins - 1) - 1}).map((k) => k / 8));
+
+const dense: Record<string, LossInputs> = {
+  generalizedDiceLoss: {
+    valid: (pinned) => withOptions(pinned, {
+      fromLogits: fc.boolean(),
+      multiLabel: fc.boolean(),
+      weightType: fc.constantFrom('square', 'simple', 'uniform'),
+      // smooth 0: a sample whose every class is absent is 0/0, defined as 0 (zero gradient).
+      smooth: fc.constantFrom(1e-5, 0, 1),
+      includeBackground: fc.boolean(),
+      batch: fc.boolean(),
+    }, (o) => fc.record({
+      layout: segmentationLayout,
+      form: fc.constantFrom('rows' as const, 'soft' as const, 'labelMap' as const, 'labelMapWithChannel' as const),
+      ignoreIndex: option(pinned, 'ignoreIndex', fc.constantFrom(undefined, undefined, -1, 255)),
+    }).chain(({layout, form: drawnForm, ignoreIndex}) => {
+      const {form, ignore} = targetFormFor(layout, drawnForm, ignoreIndex, pinned);
+      const predictionShape = [layout.batch, ...layout.spatial, layout.classes];
+      return fc.record({
+        yTrue: segmentationTargets(layout, form, ignore),
+        yPred: valuesOf(sizeOf(predictionShape), o.fromLogits ? logit : probability).map((v) => tensorData(v, predictionShape)),
+      }).map((t) => ({...t, options: {ignoreIndex: ignore}}));
+    })),
+    badLabels: spoilSegmentationLabels,
+    numberOptionExamples: {ignoreIndex: -1},
+  },
+  lovaszHingeLoss: {
+    // 0/1 masks (or the ignore index) against logits of the same shape, or with a trailing channel of 1.
+    valid: (pinned) => withOptions(pinned, {perImage: fc.boolean()}, () => fc.record({
+      shape: elementShape(),
+      channel: fc.boolean(),
+      ignoreIndex: option(pinned, 'ignoreIndex', fc.constantFrom(undefined, undefined, -1, 255)),
+    }).chain(({shape, channel, ignoreIndex}) => {
+      const mask = ignoreIndex === undefined ? fc.constantFrom(0, 1) :
+          fc.oneof({weight: 3, arbitrary: fc.constantFrom(0, 1)}, {weight: 1, arbitrary: fc.constant(ignoreIndex)});
+      const predictionShape = channel ? [...shape, 1] : shape;
+      return fc.record({
+        yTrue: valuesOf(sizeOf(shape), mask).map((v) => tensorData(v, shape)),
+        yPred: valuesOf(sizeOf(shape), logit).map((v) => tensorData(v, predictionShape)),
+      }).map((t) => ({...t, options: {ignoreIndex}}));
+    })),
+    badLabels: spoilUnitTarget,
+    numberOptionExamples: {ignoreIndex: -1},
+  },
+  softClDiceLoss: {
+    // [B, H, W, C] (C ≥ 2) one-hot or soft targets against probabilities (exact 0 and 1 included).
+    valid: (pinned) => withOptions(pinned, {
+      iterations: fc.constantFrom(3, 0, 1, 2),
+      smooth: fc.constantFrom(1, 0.5, 1e-3),
+      alpha: fc.constantFrom(0.5, 0, 1, 0.3),
+    }, () => fc.record({
+      b: batchSize(0, 2), h: fc.integer({min: 1, max: 4}), w: fc.integer({min: 1, max: 4}), classes: fc.integer({min: 2, max: 3}),
+      soft: fc.boolean(),
+    }).chain(({b, h, w, classes, soft}) => {
+      const layout: ClassLayout = {shape: [b, h, w, classes], axis: 3, classes, rowShape: [b, h, w]};
+      return fc.record({
+        yTrue: rowsTensor(layout, soft ? probabilityRow : oneHotRow),
+        yPred: rowsTensor(layout, predictedProbabilityRow),
+      });
+    })),
+    badLabels: spoilUnitTarget,
+  },
+  varifocalLoss: {
+    valid: (pinned) => withOptions(pinned, {alpha: fc.constantFrom(0.75, 0, 0.25, 1), gamma: fc.constantFrom(2, 0, 0.5, 3)}, () =>
+      elementShape().chain((shape) => fc.record({
+        yTrue: valuesOf(sizeOf(shape), fc.oneof(fc.constant(0), probability)).map((v) => tensorData(v, shape)),
+        yPred: valuesOf(sizeOf(shape), logit).map((v) => tensorData(v, shape)),
+      }))),
+    badLabels: spoilUnitTarget,
+  },
+  qualityFocalLoss: {
+    valid: (pinned) => withOptions(pinned, {beta: fc.constantFrom(2, 0, 0.5, 1, 3)}, () =>
+      elementShape().chain((shape) => fc.record({
+        yTrue: valuesOf(sizeOf(shape), fc.oneof(fc.constant(0), probability)).map((v) => tensorData(v, shape)),
+        yPred: valuesOf(sizeOf(shape), logit).map((v) => tensorData(v, shape)),
+      }))),
+    badLabels: spoilUnitTarget,
+  },
+  distributionFocalLoss: {
+    // Targets [...] (or [..., 1]) in [0, n − 1) against logits [..., n], n = 2..6.
+    valid: (pinned) => withOptions(pinned, {}, () => fc.record({
+      lead: fc.tuple(batchSize(), fc.array(fc.integer({min: 1, max: 3}), {maxLength: 1})).map(([b, rest]) => [b, ...rest]),
+      bins: fc.integer({min: 2, max: 6}),
+      trailingOne: fc.boolean(),
+    }).chain(({lead, bins, trailingOne}) => fc.record({
+      yTrue: valuesOf(sizeOf(lead), binTarget(bins)).map((v) => tensorData(v, trailingOne ? [...lead, 1] : lead)),
+      yPred: rowsTensor({shape: [...lead, bins], axis: lead.length, classes: bins, rowShape: lead}, logitRow),
+    }))),
+    // A target at the top bin n − 1 (no bin above it) or below 0.
+    badLabels: (c, pick) => {
+      if (c.yTrue.values.length === 0) return undefined;
+      const bins = c.yPred.shape[c.yPred.shape.length - 1];
+      return {...c, yTrue: replaceOne(c.yTrue, pick, pick % 2 ? bins - 1 : -0.5)};
+    },
+  },
+  eiouLoss: {valid: boxInputs},
+};
+
 // ---- Metric learning, ranking, generative, attention ----------------------------------------------
 
 /**
@@ -863,6 +1067,85 @@ const metric: Record<string, LossInputs> = {
     })))),
     badLabels: spoilLabelSet(2),
   },
+  hingeEmbeddingLoss: {
+    // Distances may be any real number (as in PyTorch); margins of either sign.
+    valid: (pinned) => withOptions(pinned, {margin: fc.constantFrom(1, 0, 0.5, -1, 2)}, () => elementShape().chain((shape) => fc.record({
+      yTrue: valuesOf(sizeOf(shape), fc.constantFrom(1, -1)).map((v) => tensorData(v, shape)),
+      yPred: valuesOf(sizeOf(shape), fc.oneof(wideNumber(1e30), fc.constantFrom(0, 1, -1))).map((v) => tensorData(v, shape)),
+    }))),
+    badLabels: spoilLabelSet(0),
+  },
+};
+
+// ---- Images (ssimLoss, msSsimLoss, psnrLoss) -------------------------------------------------------
+
+/** Pixels in [0, maxVal]: the ends, a grid, and values in between. */
+const pixel = (maxVal: number) => fc.oneof(
+    fc.constantFrom(0, maxVal, maxVal / 2),
+    fc.integer({min: 0, max: 8}).map((k) => (k / 8) * maxVal),
+    fc.double({min: 0, max: 1, noNaN: true}).map((v) => v * maxVal));
+
+/**
+ * A pair of image batches [B, H, W, C] of `height` × `width` pixels in [0, maxVal]: independent,
+ * identical (yPred = yTrue), or constant images.
+ */
+function imagePair(b: number, height: number, width: number, channels: number, maxVal: number):
+    fc.Arbitrary<{yTrue: TensorData; yPred: TensorData}> {
+  const shape = [b, height, width, channels];
+  const n = sizeOf(shape);
+  const image = fc.oneof(
+      {weight: 3, arbitrary: valuesOf(n, pixel(maxVal))},
+      {weight: 1, arbitrary: pixel(maxVal).map((v) => new Array<number>(n).fill(v))});
+  return fc.tuple(image, image, fc.constantFrom('independent', 'independent', 'identical')).map(([t, p, kind]) => ({
+    yTrue: tensorData(t, shape),
+    yPred: tensorData(kind === 'identical' ? t : p, shape),
+  }));
+}
+
+const images: Record<string, LossInputs> = {
+  ssimLoss: {
+    // Windows of 1 to 3 pixels, images 0 to 2 pixels larger (so ≤ 2·5·5·2 values).
+    valid: (pinned) => withOptions(pinned, {
+      filterSize: fc.constantFrom(3, 1, 2),
+      filterSigma: fc.constantFrom(1.5, 0.5, 3),
+      maxVal: fc.constantFrom(1, 2, 255),
+      k1: fc.constantFrom(0.01, 0.05),
+      k2: fc.constantFrom(0.03, 0.1),
+    }, (o) => fc.record({
+      b: batchSize(0, 2), dh: fc.integer({min: 0, max: 2}), dw: fc.integer({min: 0, max: 2}), c: fc.integer({min: 1, max: 2}),
+    }).chain(({b, dh, dw, c}) => {
+      const size = o.filterSize as number;
+      return imagePair(b, size + dh, size + dw, c, o.maxVal as number);
+    })),
+  },
+  msSsimLoss: {
+    // 1 to 3 scales with windows of 1 or 2 pixels: the smallest images that hold every scale, and
+    // one or two pixels more (odd sides exercise the padding before each pooling).
+    valid: (pinned) => withOptions(pinned, {
+      filterSize: fc.constantFrom(2, 1),
+      powerFactors: fc.constantFrom([0.3, 0.7], [1], [0.0448, 0.2856, 0.3001], [0.5, 0, 0.5]),
+      maxVal: fc.constantFrom(1, 255),
+      filterSigma: fc.constantFrom(1.5, 0.7),
+    }, (o) => fc.record({
+      b: batchSize(0, 2), dh: fc.integer({min: 0, max: 2}), dw: fc.integer({min: 0, max: 2}), c: fc.integer({min: 1, max: 2}),
+    }).chain(({b, dh, dw, c}) => {
+      const scales = (o.powerFactors as number[]).length;
+      const size = o.filterSize as number;
+      const smallest = size * 2 ** (scales - 1) - (2 ** (scales - 1) - 1);
+      return imagePair(b, smallest + dh, smallest + dw, c, o.maxVal as number);
+    })),
+  },
+  psnrLoss: {
+    // Any finite pixels (errors up to 2e6, whose squares float32 holds), identical images included.
+    valid: (pinned) => withOptions(pinned, {maxVal: fc.constantFrom(1, 255, 1e3)}, () => fc.record({
+      b: batchSize(0, 3), h: fc.integer({min: 1, max: 3}), w: fc.integer({min: 1, max: 3}), c: fc.integer({min: 1, max: 2}),
+      identical: fc.boolean(),
+    }).chain(({b, h, w, c, identical}) => {
+      const shape = [b, h, w, c];
+      const values = valuesOf(sizeOf(shape), fc.oneof(wideNumber(1e6), fc.constantFrom(0, 1)));
+      return fc.tuple(values, values).map(([t, p]) => ({yTrue: tensorData(t, shape), yPred: tensorData(identical ? t : p, shape)}));
+    })),
+  },
 };
 
 // ---- Aliases and combinations the suite registers itself ------------------------------------------
@@ -916,7 +1199,9 @@ export const LOSS_INPUTS: Record<string, LossInputs> = {
   ...regression,
   ...segmentation,
   ...geometry,
+  ...dense,
   ...metric,
+  ...images,
   ...PROPERTY_COMBINATIONS,
 };
 

@@ -241,3 +241,15 @@ describe('robust losses for residuals whose square overflows float32', () => {
     tf.dispose([r, y]);
   });
 });
+
+describe('tiny residuals keep their sign in the gradient (tfjs-backend-wasm 4.22 Sign returns 0 below ~1.2e-7)', () => {
+  it('meanAbsoluteError and smoothL1Loss (beta 0): d/dŷ of |r| at r = ±1e-9 is ±1', () => {
+    tf.tidy(() => {
+      const yTrue = tf.tensor1d([0, 0, 0]);
+      const yPred = tf.tensor1d([1e-9, -1e-9, 0]);
+      const sumOf = (f: (t: tf.Tensor, p: tf.Tensor) => tf.Tensor) => tf.grad((p: tf.Tensor) => f(yTrue, p));
+      expect(Array.from(sumOf((t, p) => losses.meanAbsoluteError(t, p, {reduction: 'sum'}))(yPred).dataSync())).toEqual([1, -1, 0]);
+      expect(Array.from(sumOf((t, p) => losses.smoothL1Loss(t, p, {beta: 0, reduction: 'sum'}))(yPred).dataSync())).toEqual([1, -1, 0]);
+    });
+  });
+});

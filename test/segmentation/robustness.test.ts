@@ -107,7 +107,7 @@ describe('overlap semantics (MONAI)', () => {
       ['tverskyLoss', {gamma: 1}, `tverskyLoss: unknown option 'gamma'`],
       ['diceLoss', {alpha: 0.3}, `diceLoss: unknown option 'alpha'`],
       ['lovaszSoftmaxLoss', {ignoreIndex: NaN}, `lovaszSoftmaxLoss: option 'ignoreIndex' must be a number (or undefined), got NaN`],
-      ['lovaszSoftmaxLoss', {fromLogits: true}, `lovaszSoftmaxLoss: unknown option 'fromLogits' (known options: ignoreIndex, reduction, weights)`],
+      ['lovaszSoftmaxLoss', {fromLogits: true}, `lovaszSoftmaxLoss: unknown option 'fromLogits' (known options: ignoreIndex, classWeights, reduction, weights)`],
     ];
     for (const [name, options, message] of cases) expect(() => L[name](y, p, options)).toThrow(message);
     expect(tf.memory().numTensors).toBe(before);
@@ -118,12 +118,13 @@ describe('overlap semantics (MONAI)', () => {
     const dice: losses.DiceOptions = losses.diceLoss.defaults;
     const tversky: losses.TverskyOptions = losses.tverskyLoss.defaults;
     const focal: losses.FocalTverskyOptions = losses.focalTverskyLoss.defaults;
-    expect(dice).toEqual({fromLogits: false, multiLabel: false, smooth: 1e-5, includeBackground: true, classWeights: undefined,
-      ignoreIndex: undefined, batch: false, squared: false});
+    expect(dice).toEqual({fromLogits: false, multiLabel: false, smooth: 1e-5, smoothNumerator: undefined, smoothDenominator: undefined,
+      includeBackground: true, classWeights: undefined, ignoreIndex: undefined, batch: false, average: 'macro', softLabel: false,
+      squared: false, logLoss: false});
     expect(losses.jaccardLoss.defaults).toEqual(dice);
     expect(tversky).toMatchObject({alpha: 0.5, beta: 0.5});
     expect(focal).toMatchObject({alpha: 0.5, beta: 0.5, gamma: 0.75});
-    expect(Object.keys(losses.lovaszSoftmaxLoss.defaults)).toEqual(['ignoreIndex']);
+    expect(Object.keys(losses.lovaszSoftmaxLoss.defaults)).toEqual(['ignoreIndex', 'classWeights']);
   });
 });
 
@@ -434,5 +435,278 @@ describe('smooth: 0 defines an empty class predicted empty as 0, without NaN', (
       }
     });
     tf.dispose([y, p]);
+  });
+});
+
+// ---- New options: smoothNumerator / smoothDenominator, logLoss, average 'micro', softLabel; Lovász classWeights ----
+
+describe('new overlap options (MONAI smooth_nr / smooth_dr and soft_label, smp log_loss, kornia micro) and Lovász class weights', () => {
+  const softTargets = (shape: number[], seed: number) => tf.softmax(logits(shape, seed));
+  const labelMap = (shape: number[], classes: number, seed: number) => {
+    const rnd = seededRandom(seed);
+    return tf.tensor(Array.from({length: shape.reduce((a, b) => a * b, 1)}, () => Math.floor(rnd() * classes)), shape, 'int32');
+  };
+
+  const fdSubjects: Array<[string, object, 'oneHot'|'soft']> = [
+    ['diceLoss', {fromLogits: true, logLoss: true}, 'oneHot'],
+    ['diceLoss', {logLoss: true, squared: true, includeBackground: false}, 'oneHot'],
+    ['diceLoss', {fromLogits: true, logLoss: true, batch: true, average: 'micro'}, 'oneHot'],
+    ['jaccardLoss', {fromLogits: true, multiLabel: true, logLoss: true, smoothNumerator: 0, smoothDenominator: 1e-3}, 'oneHot'],
+    ['diceLoss', {average: 'micro', classWeights: [1, 2, 0.5]}, 'oneHot'],
+    ['tverskyLoss', {fromLogits: true, average: 'micro', alpha: 0.3, beta: 0.7, smoothNumerator: 0}, 'oneHot'],
+    ['focalTverskyLoss', {average: 'micro', gamma: 2}, 'oneHot'],
+    ['diceLoss', {softLabel: true, fromLogits: true}, 'soft'],
+    ['jaccardLoss', {softLabel: true}, 'soft'],
+    ['tverskyLoss', {softLabel: true, alpha: 0.7, beta: 0.3}, 'soft'],
+    ['focalTverskyLoss', {softLabel: true, fromLogits: true, average: 'micro'}, 'soft'],
+    ['diceLoss', {smoothNumerator: 1, smoothDenominator: 0.5, fromLogits: true}, 'oneHot'],
+    ['tverskyLoss', {smoothNumerator: 0.1, smoothDenominator: 0, multiLabel: true, fromLogits: true}, 'oneHot'],
+    ['lovaszSoftmaxLoss', {classWeights: [2, 0.5, 1]}, 'oneHot'],
+  ];
+
+  it.each(fdSubjects.map(([n, o, t]) => [`${n} ${JSON.stringify(o)} (${t} targets)`, n, o, t] as const))(
+      '%s: gradient agrees with central finite differences', (_t, name, options, targetKind) => {
+        tf.tidy(() => {
+          const shape = [2, 3, 2, 3];
+          const y = targetKind === 'soft' ? softTargets(shape, 7) : oneHotMasks(shape, 1);
+          const fromLogits = name === 'lovaszSoftmaxLoss' || (options as {fromLogits?: boolean}).fromLogits;
+          const x = fromLogits ? logits(shape, 2) : tf.softmax(logits(shape, 2));
+          const f = (p: tf.Tensor) => L[name](y, p, {...options, reduction: 'sum'});
+          expectClose(tf.grad(f)(x), numericGradient(f, x, fromLogits ? 1e-2 : 2e-3), {rtol: 3e-2, atol: 2e-4});
+        });
+      });
+
+  it('the specific smoothing wins over smooth; smooth alone sets both', () => {
+    tf.tidy(() => {
+      const y = oneHotMasks([2, 4, 3], 3);
+      const p = tf.softmax(logits([2, 4, 3], 4));
+      const value = (name: string, o: object) => Array.from(L[name](y, p, {...o, reduction: 'none'}).dataSync());
+      for (const name of ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss']) {
+        expectClose(value(name, {smooth: 1, smoothNumerator: 0}), value(name, {smoothNumerator: 0, smoothDenominator: 1}), {rtol: 0, atol: 0});
+        expectClose(value(name, {smooth: 0.3, smoothDenominator: 2}), value(name, {smoothNumerator: 0.3, smoothDenominator: 2}), {rtol: 0, atol: 0});
+        expectClose(value(name, {smooth: 0.3}), value(name, {smoothNumerator: 0.3, smoothDenominator: 0.3}), {rtol: 0, atol: 0});
+        expect(value(name, {smoothNumerator: 0})).not.toEqual(value(name, {}));
+      }
+    });
+  });
+
+  /** Sample 0 lacks class 2 in the target; its prediction of class 2 is `q` at every pixel (rows renormalised). */
+  function absentClass(q: number): [tf.Tensor, tf.Tensor] {
+    const y = tf.tensor3d([[[1, 0, 0], [0, 1, 0], [0, 1, 0]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]]]);
+    const rest = (1 - q) / 2;
+    const p = tf.tensor3d([[[rest, rest, q], [rest, rest, q], [rest, rest, q]], [[0.2, 0.3, 0.5], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1]]]);
+    return [y, p];
+  }
+
+  it('smoothNumerator 0 < smoothDenominator: a class absent from the target scores exactly 1 with zero gradient, whatever is predicted', () => {
+    tf.tidy(() => {
+      for (const q of [0.9, 1e-3, 0]) {
+        const [y, p] = absentClass(q);
+        for (const name of ['diceLoss', 'jaccardLoss', 'tverskyLoss']) {
+          const o = {smoothNumerator: 0, smoothDenominator: 1e-5, includeBackground: false, reduction: 'sum' as const};
+          // Class 2 of sample 0 contributes 1/2 to its 'none' (two classes kept): its score is 1 for every q.
+          const withAbsent = L[name](y, p, {...o, reduction: 'none'}).dataSync()[0];
+          const others = L[name](y, p, {...o, classWeights: [1, 0], reduction: 'none'}).dataSync()[0];
+          expectClose(withAbsent - others, 0.5, {rtol: 1e-6, what: `${name} q=${q}`});
+          const grad = tf.grad((x: tf.Tensor) => L[name](y, x, o))(p).arraySync() as number[][][];
+          grad[0].forEach((row) => expect(row[2]).toBe(0));
+        }
+      }
+    });
+  });
+
+  it('smoothNumerator > smoothDenominator = 0: empty predicted empty scores 0; a vanishing prediction gives a large but finite (capped) value and a finite gradient, through no activation, softmax and sigmoid', () => {
+    tf.tidy(() => {
+      const o = {smoothNumerator: 1e-5, smoothDenominator: 0};
+      for (const name of ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss']) {
+        const [y0, p0] = absentClass(0);
+        const none = Array.from(L[name](y0, p0, {...o, reduction: 'none'}).dataSync());
+        const reference = Array.from(L[name](y0, p0, {...o, classWeights: [1, 1, 0], reduction: 'none'}).dataSync());
+        expectClose(none[0], reference[0], {rtol: 1e-6, what: `${name}: class 2 of sample 0 scores 0`});
+        for (const q of [1e-20, 1e-30, 1e-38, 1e-40, 1e-45]) {
+          const [y, p] = absentClass(q);
+          expectFinite(L[name](y, p, {...o, reduction: 'none'}), `${name} value, p = ${q}`);
+          expectFinite(tf.grad((x: tf.Tensor) => L[name](y, x, o))(p), `${name} gradient, p = ${q}`);
+        }
+        const y = tf.tensor3d([[[1, 0, 0], [0, 1, 0]]]);
+        for (const offset of [-60, -80, -90, -100, -103, -110, -200]) {
+          const z = tf.tensor3d([[[2, 0, offset], [0, 2, offset]]]);
+          for (const extra of [{fromLogits: true}, {fromLogits: true, multiLabel: true}]) {
+            const value = L[name](y, z, {...o, ...extra, reduction: 'none'});
+            expectFinite(value, `${name} ${JSON.stringify(extra)} value, logit ${offset}`);
+            expect(value.dataSync()[0]).toBeGreaterThanOrEqual(-1e30);
+            expectFinite(tf.grad((x: tf.Tensor) => L[name](y, x, {...o, ...extra}))(z), `${name} ${JSON.stringify(extra)} gradient, logit ${offset}`);
+          }
+        }
+      }
+    });
+  });
+
+  it('logLoss: −log of the ratio (ln 2 and ln 3 by hand), 0 for a perfect prediction, floored at 1e-7 (16.118) with zero gradient', () => {
+    tf.tidy(() => {
+      const g = tf.tensor3d([[[1], [0]]]);
+      const p = tf.tensor3d([[[0.5], [0.5]]]);
+      expectClose(losses.diceLoss(g, p, {smooth: 0, logLoss: true}), Math.log(2), {rtol: 1e-6});
+      expectClose(losses.jaccardLoss(g, p, {smooth: 0, logLoss: true}), Math.log(3), {rtol: 1e-6});
+      expectClose(losses.diceLoss(g, g, {logLoss: true}), 0, {atol: 1e-6});
+      // Nothing predicted where the target is: ratio 0 (smoothNumerator 0) → the floor.
+      const wrong = tf.tensor3d([[[0], [0.7]]]);
+      const o = {logLoss: true, smoothNumerator: 0};
+      expectClose(losses.diceLoss(g, wrong, o), -Math.log(1e-7), {rtol: 1e-6});
+      expectClose(tf.grad((x: tf.Tensor) => losses.diceLoss(g, x, o))(wrong), [0, 0], {atol: 0});
+      // Just above the floor the gradient is −∂r/r.
+      const near = tf.tensor3d([[[1e-6], [0.7]]]);
+      const f = (x: tf.Tensor) => losses.diceLoss(g, x, o);
+      const r = 2e-6 / (1 + 1e-6 + 0.7);
+      expectClose(tf.grad(f)(near), [-(2 / (1.700001) - r / 1.700001) / r, (r / 1.700001) / r], {rtol: 1e-4});
+    });
+  });
+
+  it('average micro: one score from the sums over classes and pixels (weighted per class), as written out; one class is macro', () => {
+    tf.tidy(() => {
+      const y = oneHotMasks([2, 4, 3], 5);
+      const p = tf.softmax(logits([2, 4, 3], 6));
+      const w = [0.5, 2, 1];
+      const yv = y.arraySync() as number[][][];
+      const pv = p.arraySync() as number[][][];
+      const expected = yv.map((rows, b) => {
+        let i = 0, gs = 0, ps = 0;
+        rows.forEach((row, k) => row.forEach((gv, c) => {
+          i += w[c] * gv * pv[b][k][c]; gs += w[c] * gv; ps += w[c] * pv[b][k][c];
+        }));
+        return 1 - (2 * i + 1e-5) / (gs + ps + 1e-5);
+      });
+      expectClose(losses.diceLoss(y, p, {average: 'micro', classWeights: w, reduction: 'none'}), expected, {rtol: 1e-5});
+      const one = tf.slice(p, [0, 0, 1], [-1, -1, 1]);
+      const oneY = tf.slice(y, [0, 0, 1], [-1, -1, 1]);
+      for (const name of ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss']) {
+        expectClose(L[name](oneY, one, {average: 'micro', reduction: 'none'}), Array.from(L[name](oneY, one, {reduction: 'none'}).dataSync()), {rtol: 1e-6});
+      }
+    });
+  });
+
+  it('softLabel: a prediction equal to a soft target scores 0 (not so without it); with 0/1 targets it changes nothing', () => {
+    tf.tidy(() => {
+      const y = softTargets([2, 4, 3], 8);
+      for (const name of ['diceLoss', 'jaccardLoss', 'tverskyLoss', 'focalTverskyLoss']) {
+        expectClose(L[name](y, y, {softLabel: true, reduction: 'none'}), [0, 0], {atol: 1e-6});
+        expect(L[name](y, y, {reduction: 'none'}).dataSync()[0]).toBeGreaterThan(0.1);
+        const g = oneHotMasks([2, 4, 3], 9);
+        const p = tf.softmax(logits([2, 4, 3], 10));
+        expectClose(L[name](g, p, {softLabel: true, reduction: 'none'}), Array.from(L[name](g, p, {reduction: 'none'}).dataSync()), {rtol: 1e-6});
+        const grad = (o: object) => Array.from(tf.grad((x: tf.Tensor) => L[name](g, x, o))(p).dataSync());
+        expectClose(grad({softLabel: true}), grad({}), {rtol: 1e-5, atol: 1e-7});
+      }
+    });
+  });
+
+  it('Lovász classWeights: each class term times its weight (zero weight: that class leaves the value and the gradient)', () => {
+    tf.tidy(() => {
+      const y = oneHotMasks([2, 4, 3], 12);
+      const z = logits([2, 4, 3], 13);
+      const perClass = [0, 1, 2].map((c) => Array.from(losses.lovaszSoftmaxLoss(y, z, {classWeights: [0, 1, 2].map((k) => (k === c ? 3 : 0)), reduction: 'none'}).dataSync()));
+      const weighted = Array.from(losses.lovaszSoftmaxLoss(y, z, {classWeights: [3, 3, 3], reduction: 'none'}).dataSync());
+      expectClose(weighted, perClass[0].map((v, b) => v + perClass[1][b] + perClass[2][b]), {rtol: 1e-6});
+      expectClose(weighted, Array.from(losses.lovaszSoftmaxLoss(y, z, {reduction: 'none'}).dataSync()).map((v) => 3 * v), {rtol: 1e-6});
+      const labels = labelMap([2, 4], 3, 14);
+      expectClose(losses.lovaszSoftmaxLoss(labels, z, {classWeights: [1, 2, 0.5]}),
+          losses.lovaszSoftmaxLoss(tf.oneHot(labels, 3), z, {classWeights: [1, 2, 0.5]}).dataSync()[0], {rtol: 1e-6});
+    });
+  });
+
+  it('bad options and inputs give errors naming the loss and the option, before any tensor is kept', () => {
+    const y = oneHotMasks([1, 2, 3], 1);
+    const p = tf.softmax(logits([1, 2, 3], 2));
+    const before = tf.memory().numTensors;
+    const cases: Array<[string, object, string]> = [
+      ['diceLoss', {average: 'weighted'}, `diceLoss: option 'average' must be one of 'macro', 'micro', got "weighted"`],
+      ['tverskyLoss', {logLoss: true}, `tverskyLoss: unknown option 'logLoss'`],
+      ['jaccardLoss', {logLoss: 'true'}, `jaccardLoss: option 'logLoss' must be a boolean, got "true"`],
+      ['diceLoss', {smoothNumerator: -1}, `diceLoss: option 'smoothNumerator' must be a number >= 0 (or undefined), got -1`],
+      ['focalTverskyLoss', {smoothDenominator: '0'}, `focalTverskyLoss: option 'smoothDenominator' must be a number >= 0 (or undefined), got "0"`],
+      ['tverskyLoss', {softLabel: 1}, `tverskyLoss: option 'softLabel' must be a boolean, got 1`],
+      ['diceLoss', {average: 'micro', classWeights: [1, -1, 2]},
+       `diceLoss: 'classWeights' must hold non-negative weights (average 'micro') in [0, Infinity], found values in [-1, 2]`],
+      ['lovaszSoftmaxLoss', {classWeights: [1, 2]}, `lovaszSoftmaxLoss: option 'classWeights' must have one entry per class (3), got shape [2]`],
+      ['lovaszSoftmaxLoss', {classWeights: [1, NaN, 2]}, `lovaszSoftmaxLoss: option 'classWeights' must be one number per class`],
+    ];
+    for (const [name, options, message] of cases) {
+      expect(() => L[name](y, p, options)).toThrow(message);
+      expect(() => tf.grad((x: tf.Tensor) => L[name](y, x, options))(p)).toThrow(message);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([y, p]);
+  });
+
+  it('an empty batch or image with the new options: zeros of the right shape, zero gradient, no leak', () => {
+    const options: Array<[string, object]> = [
+      ['diceLoss', {average: 'micro', logLoss: true, classWeights: [1, 2, 3]}], ['jaccardLoss', {logLoss: true, smoothNumerator: 0}],
+      ['tverskyLoss', {softLabel: true, smoothDenominator: 0, smoothNumerator: 1}], ['focalTverskyLoss', {average: 'micro', batch: true}],
+      ['lovaszSoftmaxLoss', {classWeights: [1, 2, 3]}],
+    ];
+    expectNoLeak(() => {
+      for (const [name, o] of options) {
+        for (const shape of [[0, 2, 3], [2, 0, 3]]) {
+          tf.tidy(() => {
+            const y = tf.zeros(shape);
+            const p = tf.zeros(shape);
+            const none = L[name](y, p, {...o, reduction: 'none'});
+            expect(none.shape).toEqual([shape[0]]);
+            expectFinite(none, `${name} [${shape}]`);
+            expectFinite(L[name](y, p, o), `${name} [${shape}] mean`);
+            const grad = tf.grad((q: tf.Tensor) => L[name](y, q, o))(p);
+            expect(grad.shape).toEqual(shape);
+          });
+        }
+      }
+    });
+  });
+
+  it('leaks nothing with every new option, per call and under tf.grad, in and out of tf.tidy', () => {
+    const y = oneHotMasks([2, 4, 3], 3);
+    const x = logits([2, 4, 3], 4);
+    const calls: Array<[string, object]> = [...fdSubjects.map(([n, o]) => [n, o] as [string, object]),
+      ['diceLoss', {fromLogits: true, smoothNumerator: 1e-5, smoothDenominator: 0, logLoss: true, average: 'micro', softLabel: true, batch: true}]];
+    expectNoLeak(() => {
+      for (const [name, options] of calls) {
+        const o = name === 'lovaszSoftmaxLoss' ? options : {...options, fromLogits: true};
+        L[name](y, x, o).dispose();
+        L[name](y, x, {...o, reduction: 'none', weights: [1, 2]}).dispose();
+        tf.grad((q: tf.Tensor) => L[name](y, q, o))(x).dispose();
+        tf.tidy(() => {
+          tf.grad((q: tf.Tensor) => L[name](y, q, o))(x);
+        });
+      }
+    });
+    tf.dispose([y, x]);
+  });
+
+  it('compiles by registered name (Dice log loss, micro, MONAI smoothing; Lovász with class weights), trains on label maps and serializes its options', async () => {
+    losses.register('diceLogMicroForTest', 'diceLoss', {fromLogits: true, logLoss: true, average: 'micro', smoothNumerator: 0, smoothDenominator: 1e-6});
+    losses.register('lovaszWeightedForTest', 'lovaszSoftmaxLoss', {classWeights: [0.5, 1, 2]});
+    const x = logits([4, 3, 3, 2], 71);
+    const y = labelMap([4, 3, 3], 3, 72);
+    for (const name of ['diceLogMicroForTest', 'lovaszWeightedForTest']) {
+      const input = tf.input({shape: [3, 3, 2]});
+      const output = tf.layers.dense({units: 3}).apply(input) as tf.SymbolicTensor;
+      const model = tf.model({inputs: input, outputs: output});
+      model.compile({optimizer: tf.train.adam(0.05), loss: name});
+      const history = await model.fit(x, y, {epochs: 5, verbose: 0});
+      const loss = history.history.loss as number[];
+      expect(loss.every(Number.isFinite)).toBe(true);
+      expect(loss[4]).toBeLessThan(loss[0]);
+      model.dispose();
+      losses.unregister(name);
+    }
+    const configured = losses.get('diceLoss', {smoothNumerator: 0, logLoss: true, average: 'micro', softLabel: true});
+    const serialized = losses.serialize(configured);
+    expect(serialized).toEqual({className: 'diceLoss', config: {smoothNumerator: 0, logLoss: true, average: 'micro', softLabel: true}});
+    const p = tf.softmax(logits([4, 3, 3, 3], 73));
+    const a = configured(y, p);
+    const b = losses.deserialize(serialized)(y, p);
+    expectClose(b, Array.from(a.dataSync()), {rtol: 0, atol: 0});
+    expect(losses.serialize(losses.get('lovaszSoftmaxLoss', {classWeights: [1, 2, 3]}))).toEqual(
+        {className: 'lovaszSoftmaxLoss', config: {classWeights: [1, 2, 3]}});
+    tf.dispose([x, y, p, a, b]);
   });
 });

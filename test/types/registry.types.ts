@@ -51,7 +51,7 @@ export function typeTests(yTrue: tf.Tensor, yPred: tf.Tensor): unknown[] {
     // @ts-expect-error an unknown reduction
     losses.meanSquaredError(yTrue, yPred, {reduction: 'average'}),
     // The options types are exported under their old names.
-    ((o: losses.BinaryFocalCrossentropyOptions) => o.gamma)({gamma: 2, alpha: undefined, fromLogits: false, labelSmoothing: 0}),
+    ((o: losses.BinaryFocalCrossentropyOptions) => o.gamma)({gamma: 2, alpha: undefined, fromLogits: false, labelSmoothing: 0, ignoreIndex: undefined}),
   ];
 }
 

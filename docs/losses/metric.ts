@@ -1,0 +1,233 @@
+// Documentation entries of the metric-learning and ranking losses (src/metric/): see ./types.ts.
+import * as tf from '@tensorflow/tfjs';
+
+import type {LossDoc, SweepInputs} from './types';
+
+/**
+ * Two classes of two embeddings each, 1 apart within a class: class 0 at (0, 0) and (1, 0),
+ * class 1 at (0, x) and (1, x). x is the distance between the classes (every anchor's nearest
+ * negative is x away, its positive 1).
+ */
+function twoClasses(x: tf.Scalar): SweepInputs {
+  const yTrue = tf.tensor1d([0, 0, 1, 1], 'int32');
+  const zero = tf.scalar(0);
+  const one = tf.scalar(1);
+  const yPred = tf.reshape(tf.stack([zero, zero, one, zero, zero, x, one, x]), [4, 2]);
+  return {yTrue, yPred};
+}
+
+const MINING_EXAMPLE = String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+const embeddings = tf.tensor2d([[0, 0], [1, 0], [0, 0.5], [1, 0.5]]);`;
+
+export const entries: LossDoc[] = [
+  {
+    name: 'contrastiveLoss',
+    summary: 'Contrastive loss of a pair\'s distance: pulls similar pairs together and pushes dissimilar pairs at least a margin apart (Siamese networks).',
+    formula: String.raw`\mathcal{L} = y\,d^{2} + (1 - y)\,\max(0,\ m - d)^{2}`,
+    shapes: 'yTrue: 1 for a similar pair, 0 for a dissimilar one; yPred: the pairs\' distances d ≥ 0 (e.g. from `pairwiseDistance`), the same shape (e.g. [B]). \'none\': that shape. No ½ factor.',
+    reference: 'Hadsell, Chopra & LeCun 2006, "Dimensionality reduction by learning an invariant mapping" (without its ½).',
+    example: String.raw`const similar = tf.tensor1d([1, 0, 0]);
+const left = tf.tensor2d([[0, 0], [0, 0], [0, 0]]);
+const right = tf.tensor2d([[0.3, 0.4], [0.3, 0.4], [3, 4]]);
+const d = losses.pairwiseDistance(left, right);                      // ≈ [0.5, 0.5, 5]
+losses.contrastiveLoss(similar, d, {reduction: 'none'}).print();    // → [0.25, 0.25, 0]`,
+    plot: {
+      xLabel: 'distance d of a dissimilar pair (y = 0)',
+      from: 0,
+      to: 2.5,
+      inputs: (x) => ({yTrue: tf.tensor1d([0]), yPred: tf.reshape(x, [1])}),
+      settings: [
+        {label: 'margin 0.5', options: {margin: 0.5}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'margin 2', options: {margin: 2}},
+      ],
+    },
+  },
+  {
+    name: 'hingeEmbeddingLoss',
+    summary: 'Hinge embedding loss of a pair\'s distance: the distance itself for similar pairs, and a hinge that pushes dissimilar pairs beyond a margin.',
+    formula: String.raw`\mathcal{L} = \begin{cases} x & y = 1\\ \max(0,\ \Delta - x) & y = -1\end{cases}`,
+    shapes: 'yTrue: labels in {1, −1} (1: similar); yPred: the pairs\' distances x (e.g. an L1 `pairwiseDistance`), the same shape. \'none\': that shape.',
+    reference: 'PyTorch 1.13 `F.hinge_embedding_loss(input = yPred, target = yTrue, margin)`, values and gradients; labels other than ±1 are an error (torch mixes both branches).',
+    example: String.raw`const y = tf.tensor1d([1, -1, -1]);
+const distances = tf.tensor1d([0.3, 0.4, 2]);
+losses.hingeEmbeddingLoss(y, distances, {reduction: 'none'}).print();  // → [0.3, 0.6, 0]
+losses.hingeEmbeddingLoss(y, distances).print();                       // → 0.3`,
+    plot: {
+      xLabel: 'distance x of a dissimilar pair (y = −1)',
+      from: 0,
+      to: 2.5,
+      inputs: (x) => ({yTrue: tf.tensor1d([-1]), yPred: tf.reshape(x, [1])}),
+      settings: [
+        {label: 'margin 0.5', options: {margin: 0.5}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'margin 2', options: {margin: 2}},
+      ],
+    },
+  },
+  {
+    name: 'tripletMarginLoss',
+    summary: 'Triplet margin loss: the anchor must be closer to the positive than to the negative by at least a margin.',
+    formula: String.raw`\mathcal{L} = \max\bigl(0,\ m + d(a, p) - d(a, n)\bigr),\qquad d(x, y) = \lVert x - y + \epsilon\rVert_{p},\qquad \texttt{swap}\!: d(a, n) \leftarrow \min\bigl(d(a, n),\, d(p, n)\bigr)`,
+    shapes: 'Three arguments: anchor, positive, negative, each [..., D] (e.g. [B, D]); all three receive gradients. \'none\': [...] (e.g. [B]). Not usable by name in `model.compile`.',
+    reference: 'PyTorch `F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap)`, values and gradients (the hinge passes the gradient at 0, as `clamp_min`).',
+    example: String.raw`const anchor = tf.tensor2d([[0, 0], [0, 0]]);
+const positive = tf.tensor2d([[1, 0], [0.5, 0]]);
+const negative = tf.tensor2d([[0, 1.5], [0, 3]]);
+losses.tripletMarginLoss(anchor, positive, negative, {reduction: 'none'}).print();  // → [0.5, 0]`,
+    plot: {
+      xLabel: 'anchor–negative distance (anchor–positive 1)',
+      // From 0.1: at 0 the negative sits on the anchor, where only eps gives the distance a direction.
+      from: 0.1,
+      to: 3,
+      // anchor (0, 0), positive (1, 0), negative (0, x)
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[0, 0]]),
+        yPred: tf.tensor2d([[1, 0]]),
+        extra: [tf.reshape(tf.stack([tf.scalar(0), x]), [1, 2])],
+      }),
+      settings: [
+        {label: 'margin 0.5', options: {margin: 0.5}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'margin 2', options: {margin: 2}},
+      ],
+    },
+  },
+  {
+    name: 'cosineEmbeddingLoss',
+    summary: 'Cosine embedding loss of a pair: raises the cosine similarity of similar pairs and pushes that of dissimilar pairs below a margin.',
+    formula: String.raw`\mathcal{L} = \begin{cases} 1 - \cos(x_1, x_2) & y = 1\\ \max\bigl(0,\ \cos(x_1, x_2) - m\bigr) & y = -1\end{cases}\qquad \cos(x_1, x_2) = \frac{x_1\cdot x_2}{\sqrt{(\lVert x_1\rVert^{2} + 10^{-12})(\lVert x_2\rVert^{2} + 10^{-12})}}`,
+    shapes: 'Three arguments: yTrue ±1 [...], x1 and x2 [..., D] (e.g. yTrue [B], x1 and x2 [B, D]); x1 and x2 receive gradients. \'none\': [...] (yTrue\'s shape). Not usable by name in `model.compile`.',
+    reference: 'PyTorch 1.13 `F.cosine_embedding_loss(x1, x2, y, margin)` (1e-12 added to each squared norm), values and gradients; labels other than ±1 are an error (torch gives 0).',
+    example: String.raw`const y = tf.tensor1d([1, -1]);
+const x1 = tf.tensor2d([[1, 0], [1, 0]]);
+const x2 = tf.tensor2d([[1, 1], [1, 1]]);   // 45° from x1
+losses.cosineEmbeddingLoss(y, x1, x2, {margin: 0.5, reduction: 'none'}).print();  // → [0.2929, 0.2071]`,
+    plot: {
+      xLabel: 'angle between x1 and x2 (dissimilar pair, y = −1)',
+      from: 0,
+      to: Math.PI,
+      inputs: (x) => ({
+        yTrue: tf.tensor1d([-1]),
+        yPred: tf.reshape(tf.stack([tf.cos(x), tf.sin(x)]), [1, 2]),
+        extra: [tf.tensor2d([[1, 0]])],
+      }),
+      settings: [
+        {label: 'margin −0.5', options: {margin: -0.5}},
+        {label: 'margin 0 (default)', options: {}},
+        {label: 'margin 0.5', options: {margin: 0.5}},
+      ],
+    },
+  },
+  {
+    name: 'marginRankingLoss',
+    summary: 'Margin ranking loss: for each pair of scores, the one labelled to rank higher must exceed the other by at least a margin.',
+    formula: String.raw`\mathcal{L} = \max\bigl(0,\ -y\,(x_1 - x_2) + m\bigr),\qquad y \in \{1, -1\}`,
+    shapes: 'Three arguments: yTrue ±1 (1: x1 should rank higher), x1 and x2, all the same shape; x1 and x2 receive gradients. \'none\': that shape. Not usable by name in `model.compile`.',
+    reference: 'PyTorch `F.margin_ranking_loss(x1, x2, y, margin)`, values and gradients (the hinge passes the gradient at 0).',
+    example: String.raw`const y = tf.tensor1d([1, -1]);
+const x1 = tf.tensor1d([0.8, 0.8]);
+const x2 = tf.tensor1d([0.5, 0.5]);
+losses.marginRankingLoss(y, x1, x2, {margin: 0.1, reduction: 'none'}).print();  // → [0, 0.4]`,
+    plot: {
+      xLabel: 'score gap x1 − x2 (y = 1: x1 should rank higher)',
+      from: -2,
+      to: 2,
+      inputs: (x) => ({yTrue: tf.tensor1d([1]), yPred: tf.reshape(x, [1]), extra: [tf.tensor1d([0])]}),
+      settings: [
+        {label: 'margin 0 (default)', options: {}},
+        {label: 'margin 0.5', options: {margin: 0.5}},
+        {label: 'margin 1', options: {margin: 1}},
+      ],
+    },
+  },
+  {
+    name: 'pairwiseRankingLoss',
+    summary: 'Pairwise ranking loss: how far the predicted scores are from ordering each row\'s entries as the reference scores do (e.g. to keep a quantised transformer\'s attention in the full-precision order).',
+    formula: String.raw`\mathcal{L} = \frac{1}{|\mathcal{P}|}\sum_{(i, j)\in\mathcal{P}} \max\bigl(0,\ m - (p_i - p_j)\operatorname{sign}(r_i - r_j)\bigr),\qquad \mathcal{P} = \{(i, j) : i < j,\ r_i \ne r_j\}`,
+    shapes: 'yTrue: reference scores r [..., N]; yPred: predicted scores p [..., N] (e.g. attention [B, H, N]). \'none\': [...] (one value per row; 0 for a row without an ordered pair).',
+    reference: 'The pairwise hinge ranking loss over the pairs the reference orders (ties skipped), averaged over those pairs: the rank-preserving term of post-training quantisation for vision transformers (as the ranking loss on attention of Liu et al. 2021, "Post-Training Quantization for Vision Transformer").',
+    example: String.raw`const reference = tf.tensor2d([[0.5, 0.3, 0.2]]);   // e.g. a float model's attention row
+const predicted = tf.tensor2d([[0.4, 0.45, 0.15]]);  // the quantised model swaps the first two
+losses.pairwiseRankingLoss(reference, predicted, {margin: 0.01}).print();  // → 0.02`,
+    plot: {
+      xLabel: 'top entry\'s score p₀ (p = [p₀, 2, 1, 0], r = [3, 2, 1, 0])',
+      from: -1,
+      to: 4,
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[3, 2, 1, 0]]),
+        yPred: tf.reshape(tf.concat([tf.reshape(x, [1]), tf.tensor1d([2, 1, 0])]), [1, 4]),
+      }),
+      settings: [
+        {label: 'margin 0 (default)', options: {}},
+        {label: 'margin 0.5', options: {margin: 0.5}},
+        {label: 'margin 1', options: {margin: 1}},
+      ],
+    },
+  },
+  {
+    name: 'infoNceLoss',
+    summary: 'InfoNCE contrastive loss with in-batch negatives: each row of one batch of embeddings must match the same row of the other batch rather than any other row (CLIP with `symmetric`).',
+    formula: String.raw`\begin{gathered}\ell_{ij} = \frac{\hat a_i\cdot\hat b_j}{\tau},\quad \hat x = \frac{x}{\max(\lVert x\rVert, 10^{-12})},\qquad \mathcal{L}_i = -\log\frac{e^{\ell_{ii}}}{\sum_j e^{\ell_{ij}}}\\[6pt] \texttt{symmetric}\text{:}\quad \mathcal{L}_i = \tfrac{1}{2}\Bigl(\log\sum_j e^{\ell_{ij}} + \log\sum_j e^{\ell_{ji}}\Bigr) - \ell_{ii}\end{gathered}`,
+    shapes: 'yTrue: embeddings a [B, D]; yPred: embeddings b [B, D] (row i of each is a positive pair); both receive gradients. \'none\': [B].',
+    reference: 'van den Oord et al. 2018; PyTorch `F.cross_entropy(F.normalize(a) @ F.normalize(b).T / τ, arange(B))`, and its average with the transposed logits when `symmetric` (CLIP, Radford et al. 2021).',
+    example: String.raw`const a = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+const b = tf.tensor2d([[0.9, 0.1], [0.2, 1], [1, 0.8]]);
+losses.infoNceLoss(a, b, {temperature: 0.1}).print();                   // → 0.1387
+losses.infoNceLoss(a, b, {temperature: 0.1, symmetric: true}).print();  // → 0.1446`,
+    plot: {
+      xLabel: 'angle of b₀ from its positive a₀ = [1, 0], towards a₁ = [0, 1]',
+      from: 0,
+      to: Math.PI,
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[1, 0], [0, 1]]),
+        yPred: tf.concat([tf.reshape(tf.stack([tf.cos(x), tf.sin(x)]), [1, 2]), tf.tensor2d([[0, 1]])]),
+      }),
+      settings: [
+        {label: 'τ = 0.07 (default)', options: {}},
+        {label: 'τ = 0.5', options: {temperature: 0.5}},
+        {label: 'τ = 0.5, symmetric', options: {temperature: 0.5, symmetric: true}},
+      ],
+    },
+  },
+  {
+    name: 'batchHardTripletLoss',
+    summary: 'Triplet loss with batch-hard mining: for every anchor in the batch, its farthest positive and its nearest negative form the triplet.',
+    formula: String.raw`\mathcal{L}_i = \max\Bigl(0,\ \max_{p \ne i,\ y_p = y_i} D_{ip} - \min_{n:\ y_n \ne y_i} D_{in} + m\Bigr)\quad\text{or, soft:}\quad \log\Bigl(1 + e^{\max_p D_{ip} - \min_n D_{in}}\Bigr)`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]. D is the Euclidean distance matrix (squared with `squared`). \'none\': [B], one value per anchor. Batches should hold several samples per class.',
+    reference: 'Hermans, Beyer & Leibe 2017; TensorFlow Addons `triplet_hard_loss` (v0.20+, distance_metric \'L2\' / \'squared-L2\'), values and gradients.',
+    example: String.raw`${MINING_EXAMPLE}
+losses.batchHardTripletLoss(labels, embeddings, {reduction: 'none'}).print();  // → [1.5, 1.5, 1.5, 1.5]`,
+    plot: {
+      xLabel: 'distance between two classes (2 samples each, 1 apart)',
+      from: 0,
+      to: 3,
+      inputs: twoClasses,
+      settings: [
+        {label: 'margin 0.2', options: {margin: 0.2}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'soft margin', options: {soft: true}},
+      ],
+    },
+  },
+  {
+    name: 'batchSemiHardTripletLoss',
+    summary: 'Triplet loss with semi-hard negative mining (FaceNet): every anchor–positive pair of the batch is paired with the closest negative that is farther than the positive.',
+    formula: String.raw`\mathcal{L} = \frac{1}{|\mathcal{P}|}\sum_{(a, p)\in\mathcal{P}} \max\bigl(0,\ m + D_{ap} - D_{an^{*}}\bigr),\qquad n^{*} = \operatorname*{arg\,min}_{n:\ y_n \ne y_a,\ D_{an} > D_{ap}} D_{an}\ \ \text{(else the farthest negative)}`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]. 𝒫: the ordered pairs a ≠ p of the same class. A batch scalar: \'mean\' and \'sum\' both return it, \'none\' is an error.',
+    reference: 'Schroff, Kalenichenko & Philbin 2015 (FaceNet); TensorFlow Addons `triplet_semihard_loss` (v0.20+, distance_metric \'L2\' / \'squared-L2\'), value and gradient; 0 for a batch without a positive pair (TFA: NaN).',
+    example: String.raw`${MINING_EXAMPLE}
+losses.batchSemiHardTripletLoss(labels, embeddings).print();  // → 0.882`,
+    plot: {
+      xLabel: 'distance between two classes (2 samples each, 1 apart)',
+      from: 0,
+      to: 3,
+      inputs: twoClasses,
+      settings: [
+        {label: 'margin 0.2', options: {margin: 0.2}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'squared distances', options: {squared: true}},
+      ],
+    },
+  },
+];
