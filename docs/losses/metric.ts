@@ -16,6 +16,13 @@ function twoClasses(x: tf.Scalar): SweepInputs {
   return {yTrue, yPred};
 }
 
+/** Labels [0, 0, 1, 1]: z₀ = [1, 0], z₁ at angle x, z₂ = z₃ = [0, 1] (the labelled embedding losses' sweep). */
+function angleSweep(x: tf.Scalar): SweepInputs {
+  const yTrue = tf.tensor1d([0, 0, 1, 1], 'int32');
+  const yPred = tf.concat([tf.tensor2d([[1, 0]]), tf.reshape(tf.stack([tf.cos(x), tf.sin(x)]), [1, 2]), tf.tensor2d([[0, 1], [0, 1]])]);
+  return {yTrue, yPred};
+}
+
 const MINING_EXAMPLE = String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
 const embeddings = tf.tensor2d([[0, 0], [1, 0], [0, 0.5], [1, 0.5]]);`;
 
@@ -191,10 +198,96 @@ losses.infoNceLoss(a, b, {temperature: 0.1, symmetric: true}).print();  // → 0
     },
   },
   {
+    name: 'supConLoss',
+    summary: 'Supervised contrastive loss: every sample is pulled towards all the other samples of its class and pushed from the rest of the batch, on the unit sphere.',
+    formula: String.raw`\ell_{ij} = \frac{\hat z_i\cdot\hat z_j}{\tau},\quad \hat z = \frac{z}{\max(\lVert z\rVert, 10^{-12})},\qquad \mathcal{L}_i = -\frac{1}{|P(i)|}\sum_{p\in P(i)} \log\frac{e^{\ell_{ip}}}{\sum_{a\ne i} e^{\ell_{ia}}}`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D] (normalised inside). P(i): the other samples of i\'s class. \'none\': [B], 0 for an anchor without a positive; \'mean\' averages over the anchors that have one.',
+    reference: 'Khosla et al. 2020 (L_out); pytorch-metric-learning `SupConLoss` (values and gradients).',
+    example: String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+const embeddings = tf.tensor2d([[1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8]]);
+losses.supConLoss(labels, embeddings).print();                    // → 0.0638
+losses.supConLoss(labels, embeddings, {temperature: 0.5}).print();  // → 0.4302`,
+    plot: {
+      xLabel: 'angle of z₁ from z₀ = [1, 0] (same class), towards z₂ = z₃ = [0, 1]',
+      from: 0,
+      to: Math.PI,
+      inputs: angleSweep,
+      settings: [
+        {label: 'τ = 0.1 (default)', options: {}},
+        {label: 'τ = 0.5', options: {temperature: 0.5}},
+      ],
+    },
+  },
+  {
+    name: 'ntXentLoss',
+    summary: 'SimCLR\'s NT-Xent: each of the 2B samples of two augmented views must pick its other view among the other 2B − 1 samples.',
+    formula: String.raw`z = [a; b],\quad \ell_{ij} = \frac{\hat z_i\cdot\hat z_j}{\tau},\qquad \mathcal{L}_i = -\log\frac{e^{\ell_{i i'}}}{\sum_{k\ne i} e^{\ell_{ik}}}\quad (i' \text{ the other view of } i)`,
+    shapes: 'yTrue: view a [B, D]; yPred: view b [B, D] (row i of each: two views of one sample); both receive gradients. \'none\': [2B], the rows of a then the rows of b.',
+    reference: 'Chen et al. 2020 (SimCLR); pytorch-metric-learning `NTXentLoss` on [a; b] with labels [0..B−1, 0..B−1].',
+    example: String.raw`const a = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+const b = tf.tensor2d([[0.9, 0.1], [0.2, 1], [1, 0.8]]);
+losses.ntXentLoss(a, b, {temperature: 0.1}).print();  // → 0.2649`,
+    plot: {
+      xLabel: 'angle of b₀ from its other view a₀ = [1, 0], towards a₁ = [0, 1]',
+      from: 0,
+      to: Math.PI,
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[1, 0], [0, 1]]),
+        yPred: tf.concat([tf.reshape(tf.stack([tf.cos(x), tf.sin(x)]), [1, 2]), tf.tensor2d([[0, 1]])]),
+      }),
+      settings: [
+        {label: 'τ = 0.07 (default)', options: {}},
+        {label: 'τ = 0.5', options: {temperature: 0.5}},
+      ],
+    },
+  },
+  {
+    name: 'multiSimilarityLoss',
+    summary: 'Multi-similarity loss: soft-weighted positive and negative pairs of cosine similarity around a base, optionally on the pairs of the multi-similarity miner.',
+    formula: String.raw`\mathcal{L}_i = \frac{1}{\alpha}\log\Bigl(1 + \sum_{p\in P(i)} e^{-\alpha(S_{ip} - \lambda)}\Bigr) + \frac{1}{\beta}\log\Bigl(1 + \sum_{n\in N(i)} e^{\beta(S_{in} - \lambda)}\Bigr)`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D] (normalised inside; S the cosine similarities). With `mine`, only negatives with S + ε > the smallest positive S and positives with S − ε < the largest negative S count. \'none\': [B].',
+    reference: 'Wang et al. 2019; pytorch-metric-learning `MultiSimilarityLoss` and `MultiSimilarityMiner` (values and gradients).',
+    example: String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+const embeddings = tf.tensor2d([[1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8]]);
+losses.multiSimilarityLoss(labels, embeddings).print();              // → 0.2688
+losses.multiSimilarityLoss(labels, embeddings, {mine: true}).print();  // → 0 (no hard pair)`,
+    plot: {
+      xLabel: 'angle of z₁ from z₀ = [1, 0] (same class), towards z₂ = z₃ = [0, 1]',
+      from: 0,
+      to: Math.PI,
+      inputs: angleSweep,
+      settings: [
+        {label: 'defaults (α 2, β 50, λ 0.5)', options: {}},
+        {label: 'β = 10, λ = 0', options: {beta: 10, base: 0}},
+      ],
+    },
+  },
+  {
+    name: 'circleLoss',
+    summary: 'Circle loss: positive and negative cosine distances re-weighted by how far each is from its optimum, in one softplus of two log-sum-exps.',
+    formula: String.raw`d = \max(1 - \hat z_i\cdot\hat z_j, 0),\quad s_p = \gamma\,[m + d]_+\,(d - m),\quad s_n = \gamma\,[1 + m - d]_+\,(1 - m - d),\qquad \mathcal{L}_i = \operatorname{softplus}\Bigl(\log\sum_{p} e^{s_p} + \log\sum_{n} e^{s_n}\Bigr)`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D] (normalised inside). \'none\': [B], 0 for an anchor without a positive or a negative; \'mean\' averages over the anchors that have both.',
+    reference: 'Sun et al. 2020; Keras 3 `keras.losses.Circle` (weights not detached; values and gradients).',
+    example: String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
+const embeddings = tf.tensor2d([[1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8]]);
+losses.circleLoss(labels, embeddings).print();                           // → 3.2009
+losses.circleLoss(labels, embeddings, {gamma: 16, margin: 0.25}).print();  // → 2.5427`,
+    plot: {
+      xLabel: 'angle of z₁ from z₀ = [1, 0] (same class), towards z₂ = z₃ = [0, 1]',
+      from: 0,
+      to: Math.PI,
+      inputs: angleSweep,
+      settings: [
+        {label: 'γ = 80, m = 0.4 (default)', options: {}},
+        {label: 'γ = 16, m = 0.25', options: {gamma: 16, margin: 0.25}},
+      ],
+    },
+  },
+  {
     name: 'batchHardTripletLoss',
     summary: 'Triplet loss with batch-hard mining: for every anchor in the batch, its farthest positive and its nearest negative form the triplet.',
     formula: String.raw`\mathcal{L}_i = \max\Bigl(0,\ \max_{p \ne i,\ y_p = y_i} D_{ip} - \min_{n:\ y_n \ne y_i} D_{in} + m\Bigr)\quad\text{or, soft:}\quad \log\Bigl(1 + e^{\max_p D_{ip} - \min_n D_{in}}\Bigr)`,
-    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]. D is the Euclidean distance matrix (squared with `squared`). \'none\': [B], one value per anchor. Batches should hold several samples per class.',
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]. D is the Euclidean distance matrix (`distance`: \'l2\' default, \'squaredL2\' — or `squared: true` — and \'angular\', 1 − cosine similarity). \'none\': [B], one value per anchor. Batches should hold several samples per class.',
     reference: 'Hermans, Beyer & Leibe 2017; TensorFlow Addons `triplet_hard_loss` (v0.20+, distance_metric \'L2\' / \'squared-L2\'), values and gradients.',
     example: String.raw`${MINING_EXAMPLE}
 losses.batchHardTripletLoss(labels, embeddings, {reduction: 'none'}).print();  // → [1.5, 1.5, 1.5, 1.5]`,
@@ -214,7 +307,7 @@ losses.batchHardTripletLoss(labels, embeddings, {reduction: 'none'}).print();  /
     name: 'batchSemiHardTripletLoss',
     summary: 'Triplet loss with semi-hard negative mining (FaceNet): every anchor–positive pair of the batch is paired with the closest negative that is farther than the positive.',
     formula: String.raw`\mathcal{L} = \frac{1}{|\mathcal{P}|}\sum_{(a, p)\in\mathcal{P}} \max\bigl(0,\ m + D_{ap} - D_{an^{*}}\bigr),\qquad n^{*} = \operatorname*{arg\,min}_{n:\ y_n \ne y_a,\ D_{an} > D_{ap}} D_{an}\ \ \text{(else the farthest negative)}`,
-    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]. 𝒫: the ordered pairs a ≠ p of the same class. A batch scalar: \'mean\' and \'sum\' both return it, \'none\' is an error.',
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D]; D by `distance` (\'l2\' default, \'squaredL2\' or `squared: true`, \'angular\' = 1 − cosine similarity). 𝒫: the ordered pairs a ≠ p of the same class. A batch scalar: \'mean\' and \'sum\' both return it, \'none\' is an error.',
     reference: 'Schroff, Kalenichenko & Philbin 2015 (FaceNet); TensorFlow Addons `triplet_semihard_loss` (v0.20+, distance_metric \'L2\' / \'squared-L2\'), value and gradient; 0 for a batch without a positive pair (TFA: NaN).',
     example: String.raw`${MINING_EXAMPLE}
 losses.batchSemiHardTripletLoss(labels, embeddings).print();  // → 0.882`,
@@ -227,6 +320,76 @@ losses.batchSemiHardTripletLoss(labels, embeddings).print();  // → 0.882`,
         {label: 'margin 0.2', options: {margin: 0.2}},
         {label: 'margin 1 (default)', options: {}},
         {label: 'squared distances', options: {squared: true}},
+      ],
+    },
+  },
+  {
+    name: 'batchAllTripletLoss',
+    summary: 'Triplet loss over every valid triplet of the batch ("batch all"), averaged over the triplets that still violate the margin.',
+    formula: String.raw`\mathcal{L} = \frac{\sum_{(a,p,n)\in\mathcal{T}} \max(0,\ D_{ap} - D_{an} + m)}{\bigl|\{(a,p,n)\in\mathcal{T}:\ D_{ap} - D_{an} + m > 0\}\bigr|}\quad(0\text{ if none}),\qquad \mathcal{T} = \{a \ne p,\ y_p = y_a,\ y_n \ne y_a\}`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1]; yPred: embeddings [B, D] (not normalised). D is the Euclidean distance matrix (squared with `squared`). A batch scalar: \'mean\' and \'sum\' both return it, \'none\' is an error.',
+    reference: 'Hermans, Beyer & Leibe 2017 ("batch all"); the `batch_all_triplet_loss` of omoindrot/tensorflow-triplet-loss on TensorFlow Addons\' `pairwise_distance`, value and gradient.',
+    example: String.raw`${MINING_EXAMPLE}
+losses.batchAllTripletLoss(labels, embeddings).print();                   // → 1.191
+losses.batchAllTripletLoss(labels, embeddings, {squared: true}).print();  // → 1.25`,
+    plot: {
+      xLabel: 'distance between two classes (2 samples each, 1 apart)',
+      from: 0,
+      to: 3,
+      inputs: twoClasses,
+      settings: [
+        {label: 'margin 0.2', options: {margin: 0.2}},
+        {label: 'margin 1 (default)', options: {}},
+        {label: 'squared distances', options: {squared: true}},
+      ],
+    },
+  },
+  {
+    name: 'vicregLoss',
+    summary: 'VICReg self-supervised loss of two views\' embeddings: invariance (MSE between the views), variance (each dimension\'s std kept at 1 or more) and covariance (dimensions decorrelated).',
+    formula: String.raw`\begin{gathered}\mathcal{L} = \lambda\,\tfrac{1}{BD}\lVert a - b\rVert^2 + \mu\,\tfrac{1}{2}\bigl(v(a) + v(b)\bigr) + \nu\bigl(c(a) + c(b)\bigr)\\[6pt] v(x) = \tfrac{1}{D}\sum_j \max\bigl(0,\ 1 - \sqrt{\operatorname{Var}(x_{\cdot j}) + \epsilon}\bigr),\qquad c(x) = \tfrac{1}{D}\sum_{i \ne j} C(x)_{ij}^2,\quad C(x) = \tfrac{\bar x^{\top}\bar x}{B - 1}\end{gathered}`,
+    shapes: 'yTrue: view a [B, D]; yPred: view b [B, D] (not normalised, B ≥ 2); both receive gradients. λ, μ, ν are `invariance`, `variance`, `covariance`; Var is unbiased. A batch scalar: \'none\' is an error.',
+    reference: 'Bardes, Ponce & LeCun 2022; the official facebookresearch/vicreg `VICReg.forward` (without all_gather), value and gradient.',
+    example: String.raw`const a = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+const b = tf.tensor2d([[0.9, 0.1], [0.2, 1], [1, 0.8]]);
+losses.vicregLoss(a, b).print();  // → 12.56`,
+    plot: {
+      xLabel: 'first coordinate of b₀ (a = [[1, 0], [0, 1], [1, 1]], b = a otherwise)',
+      from: -2,
+      to: 3,
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[1, 0], [0, 1], [1, 1]]),
+        yPred: tf.concat([tf.reshape(tf.stack([x, tf.scalar(0)]), [1, 2]), tf.tensor2d([[0, 1], [1, 1]])]),
+      }),
+      settings: [
+        {label: 'defaults (25, 25, 1)', options: {}},
+        {label: 'invariance 1', options: {invariance: 1}},
+        {label: 'covariance 10', options: {covariance: 10}},
+      ],
+    },
+  },
+  {
+    name: 'barlowTwinsLoss',
+    summary: 'Barlow Twins self-supervised loss: the cross-correlation matrix of two views\' standardised embeddings is pushed towards the identity.',
+    formula: String.raw`\mathcal{L} = \sum_i (1 - C_{ii})^2 + \lambda \sum_{i \ne j} C_{ij}^2,\qquad C = \tfrac{1}{B}\,\hat a^{\top}\hat b,\quad \hat x_{\cdot j} = \frac{x_{\cdot j} - \operatorname{mean}(x_{\cdot j})}{\sqrt{\operatorname{Var}_{\text{biased}}(x_{\cdot j}) + 10^{-5}}}`,
+    shapes: 'yTrue: view a [B, D]; yPred: view b [B, D] (not normalised, B ≥ 2); both receive gradients. The standardisation is BatchNorm1d(affine = False) in training. A batch scalar: \'none\' is an error.',
+    reference: 'Zbontar et al. 2021; the official facebookresearch/barlowtwins `BarlowTwins.forward` (after the projector), value and gradient.',
+    example: String.raw`const a = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+const b = tf.tensor2d([[0.9, 0.1], [0.2, 1], [1, 0.8]]);
+losses.barlowTwinsLoss(a, b).print();               // → 0.003667
+losses.barlowTwinsLoss(a, b, {lambda: 0.1}).print();  // → 0.06149`,
+    plot: {
+      xLabel: 'first coordinate of b₀ (a = [[1, 0], [0, 1], [1, 1]], b = a otherwise)',
+      from: -2,
+      to: 3,
+      inputs: (x) => ({
+        yTrue: tf.tensor2d([[1, 0], [0, 1], [1, 1]]),
+        yPred: tf.concat([tf.reshape(tf.stack([x, tf.scalar(0)]), [1, 2]), tf.tensor2d([[0, 1], [1, 1]])]),
+      }),
+      settings: [
+        {label: 'λ = 5.1e-3 (default)', options: {}},
+        {label: 'λ = 0.1', options: {lambda: 0.1}},
+        {label: 'λ = 1', options: {lambda: 1}},
       ],
     },
   },

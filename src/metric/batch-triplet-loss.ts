@@ -21,7 +21,7 @@ function describe(shape: number[]): string {
  * Checks labels `[B]` / `[B, 1]` against embeddings `[B, D]` and returns the same-label matrix
  * `[B, B]` (1 where the labels agree, the diagonal included) and the embeddings.
  */
-function prepareMining(name: string, labels: tf.Tensor, embeddings: tf.Tensor):
+export function prepareMining(name: string, labels: tf.Tensor, embeddings: tf.Tensor):
     {adjacency: tf.Tensor2D; embeddings: tf.Tensor2D} {
   if (embeddings.rank !== 2) {
     throw new Error(
@@ -76,12 +76,42 @@ function flatIndex(batch: number, column: tf.Tensor, shape: number[]): tf.Tensor
   return tf.reshape(index, shape);
 }
 
+/** TF Addons' `distance_metric`: Euclidean, squared Euclidean, or 1 − cosine similarity. */
+export type DistanceMetric = 'l2'|'squaredL2'|'angular';
+
+/** The `distance` option of the mining losses; `squared: true` is its older synonym. */
+export const distanceOption = option.oneOf(['l2', 'squaredL2', 'angular'] as const, 'l2');
+
+/** The metric a call asked for: `squared: true` means 'squaredL2' (an error with 'angular'). */
+export function metricOf(name: string, o: {distance: DistanceMetric; squared: boolean}): DistanceMetric {
+  if (!o.squared) return o.distance;
+  if (o.distance === 'angular') {
+    throw new Error(`${name}: options 'squared' (true) and 'distance' ('angular') contradict each other; pass one of them`);
+  }
+  return 'squaredL2';
+}
+
+/** TFA's `l2_normalize` (x·rsqrt(max(‖x‖², 1e-12))), with the rsqrt factor. */
+function unitRows(e: tf.Tensor2D): {unit: tf.Tensor2D; scale: tf.Tensor; clamped: tf.Tensor} {
+  const sq = tf.sum(tf.square(e), 1, true);
+  const scale = tf.rsqrt(tf.maximum(sq, 1e-12));
+  // 1 where the norm is clamped (the gradient then skips the projection, as tf.maximum's does).
+  const clamped = tf.step(tf.sub(1e-12, sq));
+  return {unit: tf.mul(e, scale) as tf.Tensor2D, scale, clamped};
+}
+
 /**
- * TFA's `pairwise_distance`: ‖a‖² + ‖b‖² − 2a·b clamped at 0, square-rooted unless `squared`,
+ * TFA's `pairwise_distance`: ‖a‖² + ‖b‖² − 2a·b clamped at 0, square-rooted unless squared,
  * diagonal 0. The expanded form costs one matmul instead of a [B, B, D] difference tensor, at
  * the price of float32 cancellation for nearby points (absolute error ~1e-7·‖a‖² in d²).
+ * 'angular' is TFA's `angular_distance`: max(1 − ûᵢ·ûⱼ, 0) on l2-normalised rows, diagonal 0.
  */
-function distanceMatrix(e: tf.Tensor2D, squared: boolean, offDiagonal: tf.Tensor): tf.Tensor2D {
+export function distanceMatrix(e: tf.Tensor2D, metric: DistanceMetric|boolean, offDiagonal: tf.Tensor): tf.Tensor2D {
+  if (metric === 'angular') {
+    const {unit} = unitRows(e);
+    return tf.mul(tf.relu(tf.sub(1, tf.matMul(unit, tf.transpose(unit)))), offDiagonal) as tf.Tensor2D;
+  }
+  const squared = metric === true || metric === 'squaredL2';
   const norms = tf.sum(tf.square(e), 1);
   // An explicit transpose: matMul's transposeB path is ~7× slower on wasm.
   const gram = tf.matMul(e, tf.transpose(e));
@@ -97,13 +127,30 @@ function distanceMatrix(e: tf.Tensor2D, squared: boolean, offDiagonal: tf.Tensor
  * (identical points and the diagonal): TFA masks its sqrt there (+1e-16, then × (d² > 0)),
  * which is what makes its gradient 0 rather than NaN, and we follow it.
  */
-function distanceGradient(e: tf.Tensor2D, d: tf.Tensor2D, w: tf.Tensor, squared: boolean): tf.Tensor {
+export function distanceGradient(e: tf.Tensor2D, d: tf.Tensor2D, w: tf.Tensor, metric: DistanceMetric|boolean): tf.Tensor {
+  if (metric === 'angular') return angularGradient(e, w);
+  const squared = metric === true || metric === 'squaredL2';
   const nonZero = tf.step(d);
   // 0.5/d where d > 0; the zeros divide 0 by 1.
   const slope = squared ? nonZero : tf.div(tf.mul(nonZero, 0.5), tf.add(d, tf.sub(1, nonZero)));
   const ws = tf.mul(w, slope);
   const sym = tf.add(ws, tf.transpose(ws));
   return tf.mul(tf.sub(tf.mul(tf.sum(sym, 1, true), e), tf.matMul(sym, e)), 2);
+}
+
+/**
+ * d loss / d embeddings for the angular distance D = max(1 − G, 0)·offDiagonal, G = ÛÛᵀ: the
+ * weights W on D give dG = −W·[1 − G ≥ 0] (tf.maximum passes its gradient at equality; the
+ * diagonal's W is 0), dÛ = (dG + dGᵀ)Û, then through l2_normalize: (dÛ − û(û·dÛ))·rsqrt(‖x‖²)
+ * (or dÛ·1e6 where ‖x‖² is clamped at 1e-12).
+ */
+function angularGradient(e: tf.Tensor2D, w: tf.Tensor): tf.Tensor {
+  const {unit, scale, clamped} = unitRows(e);
+  const gram = tf.matMul(unit, tf.transpose(unit));
+  const dGram = tf.neg(tf.mul(w, tf.sub(1, tf.step(tf.sub(gram, 1)))));
+  const dUnit = tf.matMul(tf.add(dGram, tf.transpose(dGram)), unit);
+  const radial = tf.mul(unit, tf.sum(tf.mul(unit, dUnit), 1, true));
+  return tf.mul(tf.sub(dUnit, tf.mul(radial, tf.sub(1, clamped))), scale);
 }
 
 /** Rows of a 0/1 selection scaled to sum 1: tied candidates share the gradient equally. */
@@ -150,21 +197,24 @@ export const batchHardTripletLoss = defineLoss({
   options: {
     /** Margin m of max(d⁺ − d⁻ + m, 0); ≥ 0. Default 1. Ignored when `soft`. */
     margin: option.number(1, {min: 0}),
-    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
+    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`); a synonym of `distance: 'squaredL2'`. Default false. */
     squared: option.boolean(false),
+    /** TFA's `distance_metric`: 'l2' (default), 'squaredL2', 'angular' (1 − cosine similarity). */
+    distance: distanceOption,
     /** Soft margin: log(1 + exp(d⁺ − d⁻)) instead of the hinge. Default false. */
     soft: option.boolean(false),
   },
   labels: 'sparse',
   integerTargets: true,
-  prepare(yTrue, yPred) {
+  prepare(yTrue, yPred, o) {
+    metricOf('batchHardTripletLoss', o);  // a contradiction fails before any tensor work
     const {adjacency, embeddings} = prepareMining('batchHardTripletLoss', yTrue, yPred);
     return {yTrue: adjacency, yPred: embeddings};
   },
   forward(adjacency, yPred, o, save) {
     const e = yPred as tf.Tensor2D;
     const eye = tf.eye(e.shape[0]);
-    const d = distanceMatrix(e, o.squared, tf.sub(1, eye));
+    const d = distanceMatrix(e, metricOf('batchHardTripletLoss', o), tf.sub(1, eye));
     const positives = tf.sub(adjacency, eye);
     const negatives = tf.sub(1, adjacency);
     // Every distance is ≥ 0 and the diagonal is 0, so a plain max over d·mask is TFA's masked
@@ -187,7 +237,7 @@ export const batchHardTripletLoss = defineLoss({
     const pickedPositive = shareTies(tf.mul(positives, equalMask(d, tf.expandDims(hardestPositive, 1))));
     const pickedNegative = shareTies(tf.mul(negatives, equalMask(d, tf.expandDims(hardestNegative, 1))));
     const w = tf.mul(tf.expandDims(g, 1), tf.sub(pickedPositive, pickedNegative));
-    return distanceGradient(e as tf.Tensor2D, d as tf.Tensor2D, w, o.squared);
+    return distanceGradient(e as tf.Tensor2D, d as tf.Tensor2D, w, metricOf('batchHardTripletLoss', o));
   },
 });
 
@@ -230,13 +280,16 @@ export const batchSemiHardTripletLoss = defineLoss({
   options: {
     /** Margin m of max(m + d(a,p) − d(a,n*), 0); ≥ 0. Default 1. */
     margin: option.number(1, {min: 0}),
-    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`). Default false ('L2'). */
+    /** Use squared Euclidean distances (TFA `distance_metric: 'squared-L2'`); a synonym of `distance: 'squaredL2'`. Default false. */
     squared: option.boolean(false),
+    /** TFA's `distance_metric`: 'l2' (default), 'squaredL2', 'angular' (1 − cosine similarity). */
+    distance: distanceOption,
   },
   labels: 'sparse',
   integerTargets: true,
   batchScalar: true,
-  prepare(yTrue, yPred) {
+  prepare(yTrue, yPred, o) {
+    metricOf('batchSemiHardTripletLoss', o);  // a contradiction fails before any tensor work
     const {adjacency, embeddings} = prepareMining('batchSemiHardTripletLoss', yTrue, yPred);
     return {yTrue: adjacency, yPred: embeddings};
   },
@@ -244,7 +297,7 @@ export const batchSemiHardTripletLoss = defineLoss({
     const e = yPred as tf.Tensor2D;
     const batch = e.shape[0];
     const eye = tf.eye(batch);
-    const d = distanceMatrix(e, o.squared, tf.sub(1, eye));
+    const d = distanceMatrix(e, metricOf('batchSemiHardTripletLoss', o), tf.sub(1, eye));
     const positives = tf.sub(adjacency, eye);
     // Each anchor's row in ascending distance, negatives first: the other columns are lifted above
     // every distance (lifting adds 0 to a negative, so sorted values are exactly its D).
@@ -288,7 +341,7 @@ export const batchSemiHardTripletLoss = defineLoss({
     const runWeight = gatherFlat(tf.reshape(bySorted, [-1]), flatIndex(batch, runStart, [-1]));
     const shared = tf.div(tf.reshape(runWeight, [batch, batch]), runLength);
     const negativeW = scatter(flatIndex(batch, tf.cast(order, 'float32'), [-1]), shared);
-    return distanceGradient(e as tf.Tensor2D, d as tf.Tensor2D, tf.sub(w, negativeW), o.squared);
+    return distanceGradient(e as tf.Tensor2D, d as tf.Tensor2D, tf.sub(w, negativeW), metricOf('batchSemiHardTripletLoss', o));
   },
 });
 

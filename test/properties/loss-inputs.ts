@@ -981,6 +981,12 @@ function spoilMiningLabels(c: LossCase, pick: number): LossCase {
   return {...c, yTrue: replaceOne(c.yTrue, pick, [-1, 0.5, 2 ** 24][pick % 3])};
 }
 
+/** How many anchors of a labelled batch have another sample of their label (and one of another). */
+function anchorsWith(c: LossCase, positive: boolean, negative: boolean): number {
+  const l = c.yTrue.values;
+  return l.filter((v, i) => (!positive || l.some((u, j) => j !== i && u === v)) && (!negative || l.some((u) => u !== v))).length;
+}
+
 /** Two [B, D] embedding batches: rows zero, identical across the pair, or unrelated. */
 const embeddingPairs = (maxAbs: number) => fc.record({b: batchSize(0, 5), d: fc.integer({min: 1, max: 4})}).chain(({b, d}) =>
   fc.array(fc.oneof(
@@ -990,6 +996,22 @@ const embeddingPairs = (maxAbs: number) => fc.record({b: batchSize(0, 5), d: fc.
     yTrue: tensorData(rows.flatMap(([a]) => a), [b, d]),
     yPred: tensorData(rows.flatMap(([, p]) => p), [b, d]),
   })));
+
+/**
+ * Two views [B, D] with B ≥ 2 (the losses take batch statistics): rows unrelated, identical across
+ * the pair or zero, and whole columns constant (std 0).
+ */
+const twoViewPairs = (maxAbs: number) => fc.record({b: batchSize(2, 6), d: fc.integer({min: 1, max: 4}), constantColumn: fc.boolean()}).chain(({b, d, constantColumn}) =>
+  fc.array(fc.oneof(
+      fc.tuple(valuesOf(d, wideNumber(maxAbs)), valuesOf(d, wideNumber(maxAbs))),
+      valuesOf(d, wideNumber(maxAbs)).map((r) => [r, r] as [number[], number[]]),
+      fc.constant([zeros(d), zeros(d)] as [number[], number[]])), {minLength: b, maxLength: b}).map((rows) => {
+    const fixed = (r: number[]) => (constantColumn ? [0.5, ...r.slice(1)] : r);
+    return {
+      yTrue: tensorData(rows.flatMap(([a]) => fixed(a)), [b, d]),
+      yPred: tensorData(rows.flatMap(([, p]) => fixed(p)), [b, d]),
+    };
+  }));
 
 /** Row-stochastic attention [B, H, N, N]: softmax rows, exact one-hot rows, uniform rows. */
 function attentionRow(n: number): fc.Arbitrary<number[]> {
@@ -1014,6 +1036,23 @@ const metric: Record<string, LossInputs> = {
     valid: (pinned) => miningInputs(pinned, {margin: fc.constantFrom(1, 0, 0.2, 5), squared: fc.boolean()}),
     badLabels: spoilMiningLabels,
   },
+  batchAllTripletLoss: {
+    reductions: 'batchScalar',
+    valid: (pinned) => miningInputs(pinned, {margin: fc.constantFrom(1, 0, 0.2, 5), squared: fc.boolean()}),
+    badLabels: spoilMiningLabels,
+  },
+  vicregLoss: {
+    targetGradient: true,
+    reductions: 'batchScalar',
+    argNames: {yTrue: 'a', yPred: 'b'},
+    valid: (pinned) => withOptions(pinned, {invariance: fc.constantFrom(25, 0, 1), variance: fc.constantFrom(25, 0), covariance: fc.constantFrom(1, 0, 5), eps: fc.constantFrom(1e-4, 1e-2)}, () => twoViewPairs(1e3)),
+  },
+  barlowTwinsLoss: {
+    targetGradient: true,
+    reductions: 'batchScalar',
+    argNames: {yTrue: 'a', yPred: 'b'},
+    valid: (pinned) => withOptions(pinned, {lambda: fc.constantFrom(5.1e-3, 0, 1)}, () => twoViewPairs(1e3)),
+  },
   contrastiveLoss: {
     valid: (pinned) => withOptions(pinned, {margin: fc.constantFrom(1, 0, 2)}, (o) => elementShape().chain((shape) => fc.record({
       yTrue: valuesOf(sizeOf(shape), fc.constantFrom(0, 1)).map((v) => tensorData(v, shape)),
@@ -1021,6 +1060,25 @@ const metric: Record<string, LossInputs> = {
       yPred: valuesOf(sizeOf(shape), fc.oneof(fc.constantFrom(0, o.margin as number), nonNegative(1e15))).map((v) => tensorData(v, shape)),
     }))),
     badLabels: spoilLabelSet(2),
+  },
+  supConLoss: {
+    valid: (pinned) => miningInputs(pinned, {temperature: fc.constantFrom(0.1, 0.01, 1)}),
+    meanDenominator: (c) => anchorsWith(c, true, false),
+    badLabels: spoilMiningLabels,
+  },
+  ntXentLoss: {
+    targetGradient: true,
+    argNames: {yTrue: 'a', yPred: 'b'},
+    valid: (pinned) => withOptions(pinned, {temperature: fc.constantFrom(0.07, 0.01, 1)}, () => embeddingPairs(1e3)),
+  },
+  multiSimilarityLoss: {
+    valid: (pinned) => miningInputs(pinned, {alpha: fc.constantFrom(2, 0.5), beta: fc.constantFrom(50, 10), base: fc.constantFrom(0.5, 0, -1), mine: fc.boolean(), epsilon: fc.constantFrom(0.1, 0, 1)}),
+    badLabels: spoilMiningLabels,
+  },
+  circleLoss: {
+    valid: (pinned) => miningInputs(pinned, {gamma: fc.constantFrom(80, 1, 256), margin: fc.constantFrom(0.4, 0, 0.25)}),
+    meanDenominator: (c) => anchorsWith(c, true, true),
+    badLabels: spoilMiningLabels,
   },
   infoNceLoss: {
     targetGradient: true,
