@@ -5,6 +5,7 @@
  *
  * Importing the package registers every loss and teaches `model.compile` their names.
  */
+import {registerFusedKernels} from './backends/fused';
 import {KERAS_ALIASES} from './builtin-losses';
 import {installCompilePatch} from './core/compile-patch';
 import {isRegistered, LossName, register as registerAlias} from './core/registry';
@@ -28,6 +29,7 @@ export {option, OptionSchema, OptionsOf, OptionSpec, PerClass} from './core/opti
 export {Reduction, ReductionLike} from './core/reduction';
 export {CompileLoss, deserialize, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, LossConfig, LossName, LossRegistry, register, RegisteredLoss, registeredNames, serialize, SerializedLoss, unregister} from './core/registry';
 export {setValueChecks, TensorLike} from './core/validate';
+export {fusedKernels, setFusedKernels} from './core/fused';
 export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 
 /**
@@ -37,6 +39,7 @@ export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './ba
  */
 export function registerAll(): void {
   installCompilePatch();
+  registerFusedKernels();
   for (const [alias, name] of Object.entries(KERAS_ALIASES)) {
     if (!isRegistered(alias)) registerAlias(alias as LossName, name as LossName);
   }

@@ -4,6 +4,7 @@ import {sparseTargets} from '../core/class-targets';
 import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
 
+import {sparseSoftmaxPlan} from './fused-cross-entropy';
 import {checkPredictions, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 /**
@@ -60,6 +61,13 @@ export const sparseCategoricalCrossentropy = defineLoss({
     // Each item's weight c: its label's class weight, 0 where ignored ('mean' divides by Σc).
     const itemWeights = w ? tf.sum(tf.mul(oneHot, w), -1) : valid;
     return {yTrue: a, yPred: p, extras: itemWeights ? [itemWeights] : []};
+  },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'sparseCategoricalCrossentropy';
+    const logits = classAxisLast(name, yPred, o.axis);
+    const classWeights = optionalClassWeights(name, 'classWeights', o.classWeights, logits.shape[logits.rank - 1]);
+    return sparseSoftmaxPlan(name, yTrue, logits, {...o, classWeights});
   },
   forward(a, yPred, o, save, [itemWeights]) {
     const loss = o.fromLogits ? logitsCrossEntropyForward(a, yPred, save) :

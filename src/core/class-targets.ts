@@ -20,6 +20,24 @@ export interface SparseTargets {
  */
 export function sparseTargets(
     lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor, ignoreIndex?: number): SparseTargets {
+  const labels = classIndexLabels(lossName, yTrue, yPred);
+  const numClasses = yPred.shape[yPred.rank - 1];
+  assertClassIndices(lossName, 'yTrue', labels, numClasses, ignoreIndex);
+  const indices = tf.cast(labels, 'int32');
+  if (ignoreIndex === undefined) return {oneHot: floatOneHot(indices, numClasses)};
+  const valid = tf.cast(tf.notEqual(indices, ignoreIndex), 'float32');
+  // An ignored label may lie outside [0, C): oneHot of it is all zeros on every backend, but we
+  // zero it explicitly rather than rely on that.
+  const safe = tf.mul(indices, tf.cast(valid, 'int32'));
+  const oneHot = tf.mul(floatOneHot(safe, numClasses), tf.expandDims(valid, -1));
+  return {oneHot, valid};
+}
+
+/**
+ * Class-index labels `[...]` for `yPred [..., C]`, Keras-style `[..., 1]` squeezed; an error naming
+ * the loss and both shapes when they do not match.
+ */
+export function classIndexLabels(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   assertMinRank(lossName, 'yPred', yPred, 1);
   let labels = yTrue;
   if (labels.rank === yPred.rank && labels.shape[labels.rank - 1] === 1) {
@@ -32,16 +50,7 @@ export function sparseTargets(
         `[${[...batchShape, 1].join(',')}]) to match 'yPred' [${yPred.shape.join(',')}], got ` +
         `[${yTrue.shape.join(',')}]`);
   }
-  const numClasses = yPred.shape[yPred.rank - 1];
-  assertClassIndices(lossName, 'yTrue', labels, numClasses, ignoreIndex);
-  const indices = tf.cast(labels, 'int32');
-  if (ignoreIndex === undefined) return {oneHot: floatOneHot(indices, numClasses)};
-  const valid = tf.cast(tf.notEqual(indices, ignoreIndex), 'float32');
-  // An ignored label may lie outside [0, C): oneHot of it is all zeros on every backend, but we
-  // zero it explicitly rather than rely on that.
-  const safe = tf.mul(indices, tf.cast(valid, 'int32'));
-  const oneHot = tf.mul(floatOneHot(safe, numClasses), tf.expandDims(valid, -1));
-  return {oneHot, valid};
+  return labels;
 }
 
 /**

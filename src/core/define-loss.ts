@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {FusedPlan} from './fused';
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
 import {checkOptions, defaultsOf, OptionSchema, OptionsOf} from './options';
 import {normalizeReduction, ReductionLike} from './reduction';
@@ -127,6 +128,13 @@ export interface LossSpec<S extends OptionSchema, N extends string = string, O e
    * `'none'` is an error, and `model.compile` receives the batch scalar.
    */
   batchScalar?: boolean;
+  /**
+   * A faster path through fused kernels (src/core/fused.ts), for the calls it serves: given the
+   * converted yTrue and yPred and the checked options, returns the plan, or undefined to run the
+   * composite (`prepare`, `forward`, `gradient`). It makes its own shape checks; its value checks
+   * run inside its forward kernel. Only for losses where yPred alone takes a gradient.
+   */
+  fused?(yTrue: tf.Tensor, yPred: tf.Tensor, options: O): FusedPlan|undefined;
   /** Register the loss by name for `model.compile` (default true). */
   register?: boolean;
 }
@@ -201,8 +209,19 @@ export function defineLoss<S extends OptionSchema, N extends string, const X ext
       let p = toTensor(name, 'yPred', yPred, 'float32');
       let inputs = extraArgs.map((a, i) => toTensor(name, extraSpecs[i].name, a, extraSpecs[i].integer ? undefined : 'float32'));
       let extras: tf.Tensor[] = [];
-      withBatchedChecks(() => {
+      const plan = spec.fused && withBatchedChecks(() => {
         if (weights) assertNoNaN(name, 'weights', weights);
+        return spec.fused!(t, p, opts);
+      });
+      if (plan) {
+        const fusedKernel: LossKernel = {
+          forward: ([yp], save) => plan.forward(yp, save),
+          gradient: (dLoss, saved) => [plan.gradient(dLoss, saved)],
+        };
+        return runLoss(fusedKernel, [plan.yPred], reduction, weights, name);
+      }
+      withBatchedChecks(() => {
+        if (weights && !spec.fused) assertNoNaN(name, 'weights', weights);  // else checked above
         if (spec.prepare) {
           const prepared = spec.prepare(t, p, opts, inputs);
           if (prepared) ({yTrue: t, yPred: p, extras = [], inputs = inputs} = prepared);

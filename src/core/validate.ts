@@ -84,9 +84,13 @@ export function readScalars(compute: () => tf.Tensor[]): number[] {
  * A value check: scalar statistics computed on the device, and a verdict on their values that
  * throws (computing a detailed message, with further reads, only then).
  */
-interface ValueCheck {
+export interface ValueCheck {
+  /** Scalar statistics, computed on the device. */
   statistics(): tf.Tensor[];
+  /** The verdict on their values: throws, with a message naming the loss and argument. */
   verify(values: number[]): void;
+  /** How many statistics it computes (when known without computing them: fused kernels). */
+  statisticCount?: number;
 }
 
 let pendingChecks: ValueCheck[]|null = null;
@@ -107,6 +111,19 @@ function schedule(check: ValueCheck): void {
 export function checkValues(statistics: () => tf.Tensor[], verify: (values: number[]) => void): void {
   if (!valueChecksEnabled) return;
   schedule({statistics, verify});
+}
+
+/**
+ * Gives each check its own statistics, laid out one check after the other in `values` (as a fused
+ * kernel computes them, see src/core/fused.ts).
+ */
+export function verifyStatistics(checks: ValueCheck[], values: number[]): void {
+  let offset = 0;
+  for (const check of checks) {
+    const count = check.statisticCount ?? 1;
+    check.verify(values.slice(offset, offset + count));
+    offset += count;
+  }
 }
 
 /**
@@ -152,14 +169,20 @@ function nonFiniteMessage(lossName: string, argName: string, t: tf.Tensor): stri
  */
 export function assertNoNaN(lossName: string, argName: string, t: tf.Tensor): void {
   if (!valueChecksEnabled || t.size === 0 || t.dtype === 'int32' || t.dtype === 'bool') return;
-  schedule({
+  schedule(finiteCheck(lossName, argName, t));
+}
+
+/** The check of {@link assertNoNaN}; its one statistic is the sum of `t`. */
+export function finiteCheck(lossName: string, argName: string, t: tf.Tensor): ValueCheck {
+  return {
+    statisticCount: 1,
     statistics: () => [tf.sum(t)],
     verify: ([sum]) => {
       if (Number.isFinite(sum)) return;
       const message = nonFiniteMessage(lossName, argName, t);
       if (message) throw new Error(message);
     },
-  });
+  };
 }
 
 /**
@@ -215,7 +238,17 @@ export function assertClassIndices(
     lossName: string, argName: string, labels: tf.Tensor, numClasses: number,
     ignoreIndex?: number): void {
   if (!valueChecksEnabled || labels.size === 0) return;
-  schedule({
+  schedule(classIndicesCheck(lossName, argName, labels, numClasses, ignoreIndex));
+}
+
+/**
+ * The check of {@link assertClassIndices}. Its statistics, over the labels with ignored entries
+ * read as 0: the sum, the largest distance to an integer, the minimum and the maximum.
+ */
+export function classIndicesCheck(
+    lossName: string, argName: string, labels: tf.Tensor, numClasses: number, ignoreIndex?: number): ValueCheck {
+  return {
+    statisticCount: 4,
     statistics: () => {
       let l = tf.cast(labels, 'float32');
       if (ignoreIndex !== undefined) l = tf.where(tf.equal(l, ignoreIndex), tf.zerosLike(l), l);
@@ -225,7 +258,7 @@ export function assertClassIndices(
       if (Number.isFinite(sum) && fraction === 0 && min >= 0 && max < numClasses) return;
       throw new Error(describeBadLabel(lossName, argName, labels, numClasses, ignoreIndex));
     },
-  });
+  };
 }
 
 /**

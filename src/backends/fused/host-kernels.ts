@@ -1,0 +1,99 @@
+/**
+ * Fused loss kernels that run in JavaScript over the backend's own memory: the cpu backend's typed
+ * arrays, and the wasm backend's heap through typed-array views (no copy in or out). One body
+ * serves both backends. A pass in plain JavaScript over a loss's data replaces the 10–30 tfjs kernels
+ * of the composite, each a full pass with its own allocation (measured in bench/fused.ts).
+ *
+ * Nothing here imports a backend package: kernels are registered by backend name and receive the
+ * backend object in their arguments.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The typed array of one input or output. */
+export type HostArray = Float32Array|Int32Array;
+
+/** What a host kernel's body sees. */
+export interface HostKernelCall {
+  /** Each input's values, in the order of `inputNames`; undefined for an absent optional input. */
+  inputs: Array<HostArray|undefined>;
+  /** Each input's shape (empty for an absent one). */
+  shapes: number[][];
+  attrs: Record<string, unknown>;
+}
+
+/** A kernel body, with the shapes of its outputs computed before anything is allocated. */
+export interface HostKernel {
+  name: string;
+  /** Input names, in order; a name ending in '?' is optional. */
+  inputNames: readonly string[];
+  /** The outputs' shapes and dtypes for this call, from `shapes` and `attrs` (inputs are not readable yet). */
+  outputs(call: HostKernelCall): Array<{shape: number[]; dtype: 'float32'|'int32'}>;
+  /** Fills the outputs (zero-initialised on cpu, uninitialised on wasm: write every element). */
+  run(call: HostKernelCall, outputs: HostArray[]): void;
+}
+
+interface CpuBackend {
+  data: {get(dataId: tf.DataId): {values?: HostArray}};
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: HostArray): tf.TensorInfo;
+}
+
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): HostArray;
+  disposeData(dataId: tf.DataId): boolean;
+}
+
+function describeCall(kernel: HostKernel, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) {
+  const infos = kernel.inputNames.map((n) => inputs[n.replace(/\?$/, '')] as tf.TensorInfo|undefined);
+  kernel.inputNames.forEach((n, i) => {
+    if (!n.endsWith('?') && infos[i] === undefined) throw new Error(`${kernel.name}: missing input '${n}'`);
+  });
+  return {infos, shapes: infos.map((t) => t?.shape ?? []), attrs: attrs as Record<string, unknown>};
+}
+
+function cpuKernel(kernel: HostKernel): tf.KernelFunc {
+  return ({inputs, backend, attrs}) => {
+    const cpu = backend as unknown as CpuBackend;
+    const {infos, shapes} = describeCall(kernel, inputs, attrs ?? {});
+    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>};
+    const specs = kernel.outputs(probe);
+    const call: HostKernelCall = {...probe, inputs: infos.map((t) => (t ? cpu.data.get(t.dataId).values : undefined))};
+    const arrays = specs.map(({shape, dtype}) => {
+      const size = tf.util.sizeFromShape(shape);
+      return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+    });
+    kernel.run(call, arrays);
+    return specs.map(({shape, dtype}, i) => cpu.makeTensorInfo(shape, dtype, arrays[i]));
+  };
+}
+
+function wasmKernel(kernel: HostKernel): tf.KernelFunc {
+  return ({inputs, backend, attrs}) => {
+    const wasm = backend as unknown as WasmBackend;
+    const {infos, shapes} = describeCall(kernel, inputs, attrs ?? {});
+    // Allocate first: an allocation may grow the heap, which detaches views made before it.
+    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>};
+    const specs = kernel.outputs(probe);
+    const outs = specs.map(({shape, dtype}) => wasm.makeOutput(shape, dtype));
+    try {
+      const call: HostKernelCall = {...probe, inputs: infos.map((t) => (t ? wasm.typedArrayFromHeap(t) : undefined))};
+      kernel.run(call, outs.map((o) => wasm.typedArrayFromHeap(o)));
+      return outs;
+    } catch (error) {
+      outs.forEach((o) => wasm.disposeData(o.dataId));
+      throw error;
+    }
+  };
+}
+
+/** The backends whose kernels run on host memory. */
+export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
+
+/** Registers a host kernel for the cpu and wasm backends (once per kernel and backend). */
+export function registerHostKernel(kernel: HostKernel): void {
+  for (const backendName of HOST_BACKENDS) {
+    if (tf.getKernel(kernel.name, backendName)) continue;
+    const kernelFunc = backendName === 'cpu' ? cpuKernel(kernel) : wasmKernel(kernel);
+    tf.registerKernel({kernelName: kernel.name, backendName, kernelFunc});
+  }
+}
