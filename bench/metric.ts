@@ -35,6 +35,16 @@ export function metricWorkloads(batch: number): {x: tf.Tensor; workloads: Worklo
   const student = tf.add(teacher, tf.randomNormal([b, heads, tokens], 0, 0.01, 'float32', 26));
   const margin = 0.001;
 
+  // Cosines [B, 100] to class centres (what a cosine head outputs) for the margin and proxy losses.
+  const classes = 100;
+  const cosines = tf.tanh(tf.randomNormal([batch, classes], 0, 0.5, 'float32', 27));
+  const classLabels = tf.tensor1d(Array.from({length: batch}, (_, i) => (i * 7919) % classes), 'int32');
+  const classOneHot = tf.cast(tf.oneHot(classLabels, classes), 'float32');
+  const marginCE = (logits: tf.Tensor) => tf.mean(tf.neg(tf.sum(tf.mul(classOneHot, tf.logSoftmax(logits)), -1)));
+  /** log(1 + Σ_rows e^z) per column over the mask's entries, by tfjs ops. */
+  const logOnePlusSumExp = (z: tf.Tensor, mask: tf.Tensor) =>
+    tf.log1p(tf.sum(tf.mul(tf.exp(z), mask), 0));
+
   const unit = (v: tf.Tensor) => tf.div(v, tf.maximum(tf.norm(v, 'euclidean', -1, true), 1e-12));
   const logitsOf = (a: tf.Tensor, p: tf.Tensor) => tf.div(tf.matMul(unit(a), unit(p), false, true), 0.07);
   const flatSigns = tf.reshape(tf.tile(tf.expandDims(signs, 1), [1, dim]), [-1]);
@@ -156,6 +166,37 @@ export function metricWorkloads(batch: number): {x: tf.Tensor; workloads: Worklo
         const rows = tf.sum(tf.mul(identity, tf.logSoftmax(logits)), -1);
         const cols = tf.sum(tf.mul(identity, tf.logSoftmax(tf.transpose(logits))), -1);
         return tf.mean(tf.mul(tf.add(rows, cols), -0.5));
+      },
+    },
+    {
+      name: `arcFaceLoss s=64 m=0.5 (cosines [${batch},${classes}])`,
+      input: cosines,
+      ours: (c) => losses.arcFaceLoss(classLabels, c),
+      composite: (c) => {
+        // arcface-pytorch's ArcMarginProduct on the cosines, then softmax cross-entropy.
+        const m = 0.5;
+        const sine = tf.sqrt(tf.clipByValue(tf.sub(1, tf.square(c)), 0, 1));
+        const phi = tf.sub(tf.mul(c, Math.cos(m)), tf.mul(sine, Math.sin(m)));
+        const onMargin = tf.step(tf.sub(c, Math.cos(Math.PI - m)));  // a where on greater has no gradient in tfjs
+        const target = tf.add(tf.mul(onMargin, phi), tf.mul(tf.sub(1, onMargin), tf.sub(c, Math.sin(Math.PI - m) * m)));
+        return marginCE(tf.mul(tf.add(tf.mul(classOneHot, target), tf.mul(tf.sub(1, classOneHot), c)), 64));
+      },
+    },
+    {
+      name: `cosFaceLoss s=64 m=0.35 (cosines [${batch},${classes}])`,
+      input: cosines,
+      ours: (c) => losses.cosFaceLoss(classLabels, c),
+      composite: (c) => marginCE(tf.mul(tf.sub(c, tf.mul(classOneHot, 0.35)), 64)),
+    },
+    {
+      name: `proxyAnchorLoss α=32 δ=0.1 (cosines [${batch},${classes}])`,
+      input: cosines,
+      ours: (c) => losses.proxyAnchorLoss(classLabels, c),
+      composite: (c) => {
+        const withPositives = tf.sum(tf.cast(tf.greater(tf.sum(classOneHot, 0), 0), 'float32'));
+        const pos = tf.div(tf.sum(logOnePlusSumExp(tf.mul(tf.sub(c, 0.1), -32), classOneHot)), withPositives);
+        const neg = tf.div(tf.sum(logOnePlusSumExp(tf.mul(tf.add(c, 0.1), 32), tf.sub(1, classOneHot))), classes);
+        return tf.add(pos, neg);
       },
     },
   ];

@@ -23,6 +23,11 @@ function angleSweep(x: tf.Scalar): SweepInputs {
   return {yTrue, yPred};
 }
 
+/** Label 0; the cosines of one sample to class 0 (its own, at angle x) and to class 1 (0.2). */
+function marginSweep(x: tf.Scalar): SweepInputs {
+  return {yTrue: tf.tensor1d([0], 'int32'), yPred: tf.reshape(tf.stack([tf.cos(x), tf.scalar(0.2)]), [1, 2])};
+}
+
 const MINING_EXAMPLE = String.raw`const labels = tf.tensor1d([0, 0, 1, 1], 'int32');
 const embeddings = tf.tensor2d([[0, 0], [1, 0], [0, 0.5], [1, 0.5]]);`;
 
@@ -390,6 +395,75 @@ losses.barlowTwinsLoss(a, b, {lambda: 0.1}).print();  // → 0.06149`,
         {label: 'λ = 5.1e-3 (default)', options: {}},
         {label: 'λ = 0.1', options: {lambda: 0.1}},
         {label: 'λ = 1', options: {lambda: 1}},
+      ],
+    },
+  },
+  {
+    name: 'arcFaceLoss',
+    summary: 'ArcFace (additive angular margin): softmax cross-entropy on scaled cosines to the class centres, with the target class\'s angle widened by m — the face-recognition head loss.',
+    formula: String.raw`\begin{gathered}\mathcal{L}_i = -\log\frac{e^{s\,\varphi_i}}{e^{s\,\varphi_i} + \sum_{j \ne y_i} e^{s\cos\theta_{ij}}},\qquad \varphi_i = \begin{cases}\cos(\theta_{iy_i} + m) & \cos\theta_{iy_i} > \cos(\pi - m)\\ \cos\theta_{iy_i} - m\sin(\pi - m) & \text{otherwise}\end{cases}\\[6pt] \text{easyMargin: } \varphi_i = \cos(\theta_{iy_i} + m) \text{ if } \cos\theta_{iy_i} > 0, \text{ else } \cos\theta_{iy_i}\end{gathered}`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1] in [0, C); yPred: cosines [B, C] in [−1, 1] (e.g. the output of `losses.cosineClassifier`; up to 1e-4 outside is tolerated as float32 rounding). \'none\': [B]. At a cosine of exactly +1 for the target, where dφ/dcos θ is infinite, the gradient uses sin θ floored at 3.45e-4 (the slope at the nearest float32 below 1); torch gives inf or NaN at ±1.',
+    reference: 'Deng et al. 2019; the `ArcMarginProduct` of arcface-pytorch (ronghuaiyang/arcface-pytorch) fed these cosines, then `F.cross_entropy` (values and gradients; cross-checked against that code).',
+    example: String.raw`const labels = tf.tensor1d([0, 2], 'int32');
+const cosines = tf.tensor2d([[0.8, 0.1, -0.2], [0.3, 0.2, -0.4]]);
+losses.arcFaceLoss(labels, cosines, {scale: 16, reduction: 'none'}).print();                    // → [0.006567, 17.63]
+losses.arcFaceLoss(labels, cosines, {scale: 16, easyMargin: true, reduction: 'none'}).print();  // → [0.006567, 11.38]`,
+    plot: {
+      xLabel: 'angle θ between a sample and its class centre (one other class at cosine 0.2)',
+      from: 0,
+      to: Math.PI,
+      inputs: marginSweep,
+      settings: [
+        {label: 's = 64, m = 0.5 (default)', options: {}},
+        {label: 's = 16, m = 0.5', options: {scale: 16}},
+        {label: 's = 16, easyMargin', options: {scale: 16, easyMargin: true}},
+      ],
+    },
+  },
+  {
+    name: 'cosFaceLoss',
+    summary: 'CosFace / AM-Softmax (additive cosine margin): softmax cross-entropy on scaled cosines to the class centres, with m subtracted from the target class\'s cosine.',
+    formula: String.raw`\mathcal{L}_i = -\log\frac{e^{s(\cos\theta_{iy_i} - m)}}{e^{s(\cos\theta_{iy_i} - m)} + \sum_{j \ne y_i} e^{s\cos\theta_{ij}}}`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1] in [0, C); yPred: cosines [B, C] in [−1, 1] (e.g. the output of `losses.cosineClassifier`). \'none\': [B].',
+    reference: 'Wang et al. 2018 (CosFace; Wang et al. 2018, AM-Softmax): torch `F.cross_entropy` of s·(cos θ − m·onehot), the `AddMarginProduct` of arcface-pytorch (values and gradients).',
+    example: String.raw`const labels = tf.tensor1d([0, 2], 'int32');
+const cosines = tf.tensor2d([[0.8, 0.1, -0.2], [0.3, 0.2, -0.4]]);
+losses.cosFaceLoss(labels, cosines, {scale: 16, reduction: 'none'}).print();  // → [0.003721, 16.98]
+losses.cosFaceLoss(labels, cosines).print();                                  // → 33.60`,
+    plot: {
+      xLabel: 'angle θ between a sample and its class centre (one other class at cosine 0.2)',
+      from: 0,
+      to: Math.PI,
+      inputs: marginSweep,
+      settings: [
+        {label: 's = 64, m = 0.35 (default)', options: {}},
+        {label: 's = 16, m = 0.35', options: {scale: 16}},
+        {label: 's = 16, m = 0 (normalised softmax)', options: {scale: 16, margin: 0}},
+      ],
+    },
+  },
+  {
+    name: 'proxyAnchorLoss',
+    summary: 'Proxy-Anchor loss: each class proxy is an anchor that pulls the batch\'s samples of its class and pushes the others, with soft weights from a log-sum-exp.',
+    formula: String.raw`\mathcal{L} = \frac{1}{|P^{+}|}\sum_{p\in P^{+}} \log\Bigl(1 + \sum_{x\in X_p^{+}} e^{-\alpha(s(x,p) - \delta)}\Bigr) + \frac{1}{C}\sum_{p=1}^{C} \log\Bigl(1 + \sum_{x\in X_p^{-}} e^{\alpha(s(x,p) + \delta)}\Bigr)`,
+    shapes: 'yTrue: integer class labels [B] or [B, 1] in [0, C); yPred: cosines s(x, p) [B, C] of each sample to each class proxy (e.g. a `losses.cosineClassifier` whose kernel holds the proxies). P⁺: the classes with a sample in the batch; X⁺_p, X⁻_p: the samples of class p and the others. A batch scalar: \'mean\' and \'sum\' both return it, \'none\' is an error.',
+    reference: 'Kim et al. 2020; pytorch-metric-learning `ProxyAnchorLoss` (`margin` = δ, `alpha` = α), value and gradient, cross-checked by running it on embeddings and proxies with these cosines.',
+    example: String.raw`const labels = tf.tensor1d([0, 0, 1], 'int32');
+const cosines = tf.tensor2d([[0.8, -0.1, 0.2], [0.6, 0.3, 0.1], [0.2, 0.7, -0.4]]);
+losses.proxyAnchorLoss(labels, cosines).print();                         // → 10.68
+losses.proxyAnchorLoss(labels, cosines, {alpha: 16, delta: 0.2}).print();  // → 6.997`,
+    plot: {
+      xLabel: 'cosine of sample 0 to its own proxy (labels [0, 0, 1], 3 proxies)',
+      from: -1,
+      to: 1,
+      inputs: (x) => ({
+        yTrue: tf.tensor1d([0, 0, 1], 'int32'),
+        yPred: tf.concat([tf.reshape(tf.stack([x, tf.scalar(-0.1), tf.scalar(0.2)]), [1, 3]), tf.tensor2d([[0.6, 0.3, 0.1], [0.2, 0.7, -0.4]])]),
+      }),
+      settings: [
+        {label: 'α = 32, δ = 0.1 (default)', options: {}},
+        {label: 'α = 16, δ = 0.2', options: {alpha: 16, delta: 0.2}},
+        {label: 'α = 64, δ = 0', options: {alpha: 64, delta: 0}},
       ],
     },
   },

@@ -13,4 +13,8 @@ export * from './batch-all-triplet-loss';
 export * from './vicreg-loss';
 export * from './barlow-twins-loss';
 export * from './hinge-embedding-loss';
+export * from './arc-face-loss';
+export * from './cos-face-loss';
+export * from './proxy-anchor-loss';
+export {cosineClassifier, CosineClassifier, type CosineClassifierArgs} from './cosine-classifier';
 export {pairwiseDistance, type PairwiseDistanceOptions} from './pairwise-distance';

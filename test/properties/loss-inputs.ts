@@ -1026,6 +1026,30 @@ function attentionRow(n: number): fc.Arbitrary<number[]> {
       fc.constant(new Array<number>(n).fill(1 / n)));
 }
 
+/**
+ * Class labels [B] (or Keras-style [B, 1]; int32 or float32) against cosines [B, C] (B from 0,
+ * C from 1): exactly ±1 and 0, values a few float32 ulps past ±1 (accepted), anywhere in [−1, 1],
+ * and whole rows at +1 (every class at the target's cosine).
+ */
+function cosineInputs(pinned: Options, choices: Choices): fc.Arbitrary<LossCase> {
+  const cosine = fc.oneof(
+      fc.constantFrom(1, -1, 0, 0.5, -0.5, 1 + 5e-5, -1 - 5e-5, 0.99999994),
+      fc.double({min: -1, max: 1, noNaN: true}));
+  return withOptions(pinned, choices, () => fc.record({
+    b: batchSize(0, 5),
+    c: fc.integer({min: 1, max: 4}),
+    dtype: fc.constantFrom('int32' as const, 'float32' as const),
+    trailingOne: fc.boolean(),
+  }).chain(({b, c, dtype, trailingOne}) => fc.record({
+    labels: valuesOf(b, classIndex(c)),
+    rows: fc.array(fc.oneof({weight: 4, arbitrary: valuesOf(c, cosine)}, {weight: 1, arbitrary: fc.constant(new Array<number>(c).fill(1))}),
+                   {minLength: b, maxLength: b}),
+  }).map(({labels, rows}) => ({
+    yTrue: tensorData(labels, trailingOne && c > 1 ? [b, 1] : [b], dtype),
+    yPred: tensorData(rows.flat(), [b, c]),
+  }))));
+}
+
 const metric: Record<string, LossInputs> = {
   batchHardTripletLoss: {
     valid: (pinned) => miningInputs(pinned, {margin: fc.constantFrom(1, 0, 0.2, 5), squared: fc.boolean(), soft: fc.boolean()}),
@@ -1079,6 +1103,19 @@ const metric: Record<string, LossInputs> = {
     valid: (pinned) => miningInputs(pinned, {gamma: fc.constantFrom(80, 1, 256), margin: fc.constantFrom(0.4, 0, 0.25)}),
     meanDenominator: (c) => anchorsWith(c, true, true),
     badLabels: spoilMiningLabels,
+  },
+  arcFaceLoss: {
+    valid: (pinned) => cosineInputs(pinned, {scale: fc.constantFrom(64, 1, 1e3), margin: fc.constantFrom(0.5, 0, 0.3, 1.5), easyMargin: fc.boolean()}),
+    badLabels: spoilClassIndex,
+  },
+  cosFaceLoss: {
+    valid: (pinned) => cosineInputs(pinned, {scale: fc.constantFrom(64, 1, 1e3), margin: fc.constantFrom(0.35, 0, 1)}),
+    badLabels: spoilClassIndex,
+  },
+  proxyAnchorLoss: {
+    reductions: 'batchScalar',
+    valid: (pinned) => cosineInputs(pinned, {alpha: fc.constantFrom(32, 1, 1e3), delta: fc.constantFrom(0.1, 0, -0.2)}),
+    badLabels: spoilClassIndex,
   },
   infoNceLoss: {
     targetGradient: true,
