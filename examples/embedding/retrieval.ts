@@ -93,3 +93,78 @@ export function meanPairwiseDistance(embeddings: tf.Tensor2D, chunk = 500): numb
   }
   return total / (n * (n - 1));
 }
+
+/**
+ * Mean average precision at R (MAP@R, Musgrave et al. 2020, "A Metric Learning Reality Check";
+ * pytorch-metric-learning's `AccuracyCalculator` `mean_average_precision_at_r` with the reference
+ * set equal to the query set). Each item i is a query against all the other items, ranked by
+ * Euclidean distance (ties: the lower index first). With R_i the number of OTHER items of i's
+ * class,
+ *
+ *   AP@R_i = (1 / R_i) Σ_{k=1..R_i} P(i, k) · [the k-th neighbour has i's label]
+ *
+ * where P(i, k) is the share of same-label items among the first k neighbours. MAP@R is the mean
+ * over the queries whose class has another item (as PML, which leaves out "lone" queries, for
+ * which R_i = 0); NaN when there is none. 1 when every item's R_i nearest neighbours are its
+ * own class, whatever the order among them.
+ */
+export function mapAtR(embeddings: tf.Tensor2D, labels: ArrayLike<number>, chunk = 500): number {
+  const n = embeddings.shape[0];
+  if (labels.length !== n) throw new Error(`mapAtR: ${labels.length} labels for ${n} embeddings`);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+  const squaredNorms = tf.tidy(() => tf.sum(tf.square(embeddings), 1));
+  const order = new Int32Array(n);
+  let sum = 0;
+  let queries = 0;
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const block = tf.tidy(() => {
+        const x = embeddings.slice([start, 0], [rows, -1]);
+        return tf.add(
+            tf.sub(squaredNorms.slice(start, rows).expandDims(1), tf.mul(2, tf.matMul(x, embeddings, false, true))),
+            squaredNorms.expandDims(0));
+      });
+      const distances = block.dataSync() as Float32Array;
+      block.dispose();
+      for (let r = 0; r < rows; r++) {
+        const i = start + r;
+        const label = labels[i];
+        const relevant = counts.get(label)! - 1;
+        if (relevant === 0) continue;
+        const row = distances.subarray(r * n, (r + 1) * n);
+        let m = 0;
+        for (let j = 0; j < n; j++) if (j !== i) order[m++] = j;
+        const ranked = order.subarray(0, m).sort((a, b) => row[a] - row[b] || a - b);
+        let hits = 0;
+        let precisionSum = 0;
+        for (let k = 0; k < relevant; k++) {
+          if (labels[ranked[k]] === label) {
+            hits++;
+            precisionSum += hits / (k + 1);
+          }
+        }
+        sum += precisionSum / relevant;
+        queries++;
+      }
+    }
+  } finally {
+    squaredNorms.dispose();
+  }
+  return queries === 0 ? NaN : sum / queries;
+}
+
+/**
+ * Recall@1 of random retrieval: the chance that a uniformly drawn other item shares the query's
+ * label, averaged over the queries, Σ_c n_c (n_c − 1) / (N (N − 1)).
+ */
+export function chanceRecallAt1(labels: ArrayLike<number>): number {
+  const n = labels.length;
+  if (n < 2) throw new Error(`chanceRecallAt1: need at least 2 labels, got ${n}`);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+  let same = 0;
+  counts.forEach((c) => { same += c * (c - 1); });
+  return same / (n * (n - 1));
+}
