@@ -1,10 +1,14 @@
 /**
  * Training-step throughput of an MNIST-style CNN on each available backend: cpu, wasm (trainable thanks
- * to enableWasmTraining), wasm again with enableWasmTraining({fastConvInputGradient: true}), and
+ * to enableWasmTraining), wasm again with enableWasmTraining({fastConvInputGradient: true,
+ * fastTransposedMatMul: true}) as useBackend() sets it up, and
  * 'tensorflow' when @tensorflow/tfjs-node is installed.
  *
- * Run: npx ts-node --transpile-only bench/wasm-training.ts
+ * Run: npx ts-node --transpile-only bench/wasm-training.ts [--torch]   (or npm run bench -- --only training [--torch])
  */
+import {execFileSync} from 'child_process';
+import * as path from 'path';
+
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {enableWasmTraining} from '../src/backends/wasm-training';
@@ -12,7 +16,7 @@ import {enableWasmTraining} from '../src/backends/wasm-training';
 /** One line of the result table. */
 export interface WasmTrainingBenchRow {
   backend: string;
-  /** enableWasmTraining options the row ran with, when any (e.g. 'fastConvInputGradient'). */
+  /** enableWasmTraining options the row ran with, when any (e.g. 'fastConvInputGradient + fastTransposedMatMul'). */
   variant?: string;
   /** Median wall time of one `trainOnBatch` call, including the loss read-back that ends it. */
   msPerStep: number;
@@ -33,19 +37,44 @@ export interface WasmTrainingBenchOptions {
   /** Print the table to stdout (default true; bench/run.ts relies on it). */
   print?: boolean;
   /**
-   * Also time wasm with enableWasmTraining({fastConvInputGradient: true}), as a row of its own right
+   * Also time wasm with enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true}), as a row of its own right
    * after the plain wasm row (default true; only when 'wasm' is among the backends). Its steps and
    * warm-up steps are those of 'wasm'.
    */
   fastConvInputGradient?: boolean;
+  /**
+   * Also time the same CNN, batch and optimizer in PyTorch on the CPU with one thread
+   * (bench/torch/mnist_step.py; needs /usr/bin/python3 with torch), as a last row.
+   */
+  torch?: boolean;
 }
 
-const FAST_CONV_INPUT_GRADIENT = 'fastConvInputGradient';
+/**
+ * Median ms/step of the same training step in PyTorch CPU, one thread (bench/torch/mnist_step.py), per
+ * model name, or undefined when /usr/bin/python3 has no torch.
+ */
+export function torchStepMs(
+  models: 'mnist' | 'cifar' | 'both', steps = 20, batch = 64,
+): Record<string, {median: number; min: number; cpuMedian: number}> | undefined {
+  try {
+    const script = path.join(__dirname, 'torch', 'mnist_step.py');
+    const out = execFileSync('/usr/bin/python3', [script, '--model', models, '--steps', String(steps), '--batch', String(batch), '--json'],
+      {encoding: 'utf8'});
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (error) {
+    console.log(`(--torch: PyTorch not available: ${(error as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+/** The options of the fast wasm row: those useBackend() sets. */
+const FAST_VARIANT = 'fastConvInputGradient + fastTransposedMatMul';
 
 const DEFAULT_STEPS = 10;
 const DEFAULT_WARMUP = 2;
 
-function buildModel(): tf.LayersModel {
+/** The MNIST CNN this bench times, compiled with Adam and categorical CE (also profiled by bench/wasm-training-profile.ts). */
+export function buildMnistBenchModel(): tf.LayersModel {
   const model = tf.sequential({
     layers: [
       tf.layers.conv2d({inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu'}),
@@ -78,7 +107,7 @@ function hasTfjsNode(): boolean {
 }
 
 async function timeBackend(backend: string, batchSize: number, steps: number, warmup: number): Promise<WasmTrainingBenchRow> {
-  const model = buildModel();
+  const model = buildMnistBenchModel();
   const [xs, ys] = tf.tidy(() => {
     const x = tf.randomUniform([batchSize, 28, 28, 1], 0, 1, 'float32', 7);
     const labels = tf.randomUniform([batchSize], 0, 10, 'float32', 8).floor().toInt();
@@ -121,10 +150,10 @@ function printTable(rows: WasmTrainingBenchRow[]): void {
 /**
  * Times one `model.trainOnBatch` step of the MNIST CNN (conv32-pool-conv64-pool-dense128-dropout-dense10,
  * Adam, batch of random 28x28 images with one-hot labels) on cpu, wasm, wasm with the fast
- * Conv2DBackpropInput (`fastConvInputGradient`) and, when installed, tensorflow (tfjs-node). Reports the
- * median over the timed steps after warm-up steps and prints a table unless `options.print` is false.
- * The backend active before the call, and whether the fast Conv2DBackpropInput was installed, are
- * restored afterwards.
+ * Conv2DBackpropInput and BatchMatMul (`fastConvInputGradient`, `fastTransposedMatMul`) and, when
+ * installed, tensorflow (tfjs-node). Reports the median over the timed steps after warm-up steps and
+ * prints a table unless `options.print` is false. The backend active before the call, and whether the
+ * fast kernels were installed, are restored afterwards.
  *
  * @returns one row per backend (and wasm variant) that could be initialised.
  */
@@ -143,8 +172,12 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
   }
   // Installing the fast kernel reports it only if it was not installed yet: that is the caller's state,
   // put back at the end. The plain wasm row runs with the native kernel.
-  const callerHadFast = !enableWasmTraining({fastConvInputGradient: true}).includes('Conv2DBackpropInput');
-  enableWasmTraining({fastConvInputGradient: false});
+  const installed = enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
+  const callerHad = {
+    fastConvInputGradient: !installed.includes('Conv2DBackpropInput'),
+    fastTransposedMatMul: !installed.includes('BatchMatMul'),
+  };
+  enableWasmTraining({fastConvInputGradient: false, fastTransposedMatMul: false});
 
   const previous = tf.getBackend();
   const rows: WasmTrainingBenchRow[] = [];
@@ -156,24 +189,28 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
       const w = warmup[backend] ?? DEFAULT_WARMUP;
       rows.push(await timeBackend(backend, batchSize, n, w));
       if (backend === 'wasm' && (options.fastConvInputGradient ?? true)) {
-        enableWasmTraining({fastConvInputGradient: true});
+        enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
         try {
-          rows.push({...(await timeBackend(backend, batchSize, n, w)), variant: FAST_CONV_INPUT_GRADIENT});
+          rows.push({...(await timeBackend(backend, batchSize, n, w)), variant: FAST_VARIANT});
         } finally {
-          enableWasmTraining({fastConvInputGradient: false});
+          enableWasmTraining({fastConvInputGradient: false, fastTransposedMatMul: false});
         }
       }
     }
   } finally {
-    enableWasmTraining({fastConvInputGradient: callerHadFast});
+    enableWasmTraining(callerHad);
     if (previous) await tf.setBackend(previous);
+  }
+  if (options.torch) {
+    const torch = torchStepMs('mnist', 20, batchSize)?.mnist;
+    if (torch) rows.push({backend: 'PyTorch CPU, 1 thread', msPerStep: torch.median, samplesPerSec: (batchSize * 1000) / torch.median, batchSize, steps: 20});
   }
   if (options.print ?? true) printTable(rows);
   return rows;
 }
 
 if (require.main === module) {
-  benchWasmTraining().catch((err: unknown) => {
+  benchWasmTraining({torch: process.argv.includes('--torch')}).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

@@ -194,8 +194,54 @@ describe('Conv2DBackpropFilter matches cpu', () => {
       const x = randomTensor([2, 3, 7, 6], 8);
       const dy = randomTensor([2, 4, 4, 3], 9);
       const attrs = {strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4]};
-      return [tf.engine().runKernel('Conv2DBackpropFilter', {x, dy}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
+      const valid = {strides: [1, 1], pad: 'valid', dataFormat: 'NCHW', filterShape: [2, 3, 3, 2]};
+      return [
+        tf.engine().runKernel('Conv2DBackpropFilter', {x, dy}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+        tf.engine().runKernel('Conv2DBackpropFilter', {x, dy: randomTensor([2, 2, 6, 4], 10)}, valid as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ];
     }, 'NCHW');
+  });
+
+  /** The kernel called directly with the dy shape the forward conv would give. */
+  function filterGrad(xShape: number[], filterShape: [number, number, number, number], strides: [number, number],
+      pad: Pad, dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined, seed: number): tf.Tensor {
+    const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const attrs = {strides, pad, dataFormat: 'NHWC', filterShape, ...(dimRoundingMode ? {dimRoundingMode} : {})};
+    return tf.engine().runKernel('Conv2DBackpropFilter', {x: randomTensor(xShape, seed), dy: randomTensor(info.outShape, seed + 1)},
+      attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+
+  it('non-square filters and strides, stride > filter, numeric padding with each dimRoundingMode (kernel called directly)', async () => {
+    await expectWasmMatchesCpu(() => [
+      filterGrad([2, 11, 9, 3], [2, 3, 3, 4], [3, 2], 'same', undefined, 30),
+      filterGrad([2, 11, 9, 3], [2, 1, 3, 2], [3, 4], 'valid', undefined, 31),
+      filterGrad([1, 10, 12, 2], [5, 3, 2, 3], [1, 2], [[0, 0], [3, 1], [0, 2], [0, 0]], undefined, 32),
+      ...(['floor', 'round', 'ceil'] as const).map((mode, i) => filterGrad([2, 9, 8, 2], [3, 2, 2, 3], [2, 3], 1, mode, 33 + i)),
+    ], 'conv2d filter gradient, direct');
+  });
+
+  it('a batch large enough for several patch-matrix chunks (the last one shorter) equals the sum over its images', async () => {
+    // K·OH·OW = 400·1600 per image: chunks of 6 images, so 6 + 3. The cpu kernel takes minutes at this
+    // size, so the reference is the sum of one-image gradients on wasm (each one chunk; those match cpu above).
+    const x = randomTensor([9, 40, 40, 16], 40);
+    const dy = randomTensor([9, 40, 40, 3], 41);
+    const attrs = {strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [5, 5, 16, 3]} as unknown as tf.NamedAttrMap;
+    const grad = (xs: tf.Tensor, dys: tf.Tensor) => tf.engine().runKernel('Conv2DBackpropFilter', {x: xs, dy: dys}, attrs) as tf.Tensor;
+    try {
+      const [whole] = await runOn('wasm', () => [grad(x, dy)]);
+      const [perImage] = await runOn('wasm', () => [tf.addN(Array.from({length: 9}, (_, b) =>
+        grad(x.slice([b, 0, 0, 0], [1, 40, 40, 16]), dy.slice([b, 0, 0, 0], [1, 40, 40, 3]))))]);
+      expectMatches([whole], [perImage], 'chunked filter gradient');
+    } finally {
+      tf.dispose([x, dy]);
+    }
+  });
+
+  it('MNIST-sized layers (1 and 32 input channels)', async () => {
+    await expectWasmMatchesCpu(() => [
+      filterGrad([2, 28, 28, 1], [3, 3, 1, 32], [1, 1], 'valid', undefined, 50),
+      filterGrad([1, 13, 13, 32], [3, 3, 32, 64], [1, 1], 'valid', undefined, 51),
+    ], 'MNIST filter gradients');
   });
 });
 
@@ -488,6 +534,96 @@ describe('fastConvInputGradient: Conv2DBackpropInput from the XNNPACK Conv2D', (
   });
 });
 
+describe('fastTransposedMatMul: BatchMatMul with a transpose flag through an explicit Transpose', () => {
+  const NAME = 'BatchMatMul';
+  const nativeMatMul = tf.getKernel(NAME, 'wasm')!;
+  const current = (): tf.KernelConfig | undefined => tf.getKernel(NAME, 'wasm');
+  afterAll(() => {
+    enableWasmTraining({fastTransposedMatMul: false});
+    enableWasmTraining();
+  });
+
+  it('is off by default, replaces the native kernel carrying its setupFunc, and false or disable restores it', () => {
+    disableWasmTraining();
+    expect(enableWasmTraining()).not.toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeMatMul.kernelFunc);
+    expect(enableWasmTraining({fastTransposedMatMul: true})).toEqual([NAME]);
+    expect(current()?.kernelFunc).not.toBe(nativeMatMul.kernelFunc);
+    expect(current()?.setupFunc).toBe(nativeMatMul.setupFunc);
+    expect(enableWasmTraining({fastTransposedMatMul: true})).toEqual([]);
+    expect(enableWasmTraining({fastTransposedMatMul: false})).toEqual([]);
+    expect(current()?.kernelFunc).toBe(nativeMatMul.kernelFunc);
+    enableWasmTraining({fastTransposedMatMul: true});
+    expect(disableWasmTraining()).toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeMatMul.kernelFunc);
+    enableWasmTraining();
+  });
+
+  describe('matches cpu', () => {
+    beforeAll(() => {
+      enableWasmTraining({fastTransposedMatMul: true});
+    });
+
+    const products: [string, number[], number[], boolean, boolean][] = [
+      ['aᵀ·b (a dense layer weight gradient)', [17, 9], [17, 5], true, false],
+      ['a·bᵀ (a dense layer input gradient)', [6, 11], [7, 11], false, true],
+      ['aᵀ·bᵀ', [4, 6], [3, 4], true, true],
+      ['no flag (straight to the native kernel)', [6, 4], [4, 3], false, false],
+      ['batched, rank 3', [3, 5, 4], [3, 5, 2], true, false],
+      ['batched with broadcasting, rank 4', [2, 1, 4, 6], [1, 3, 5, 6], false, true],
+      ['one row, one column', [1, 8], [1, 8], true, false],
+    ];
+    it.each(products)('%s', async (_name, aShape, bShape, transposeA, transposeB) => {
+      await expectWasmMatchesCpu(() => [tf.matMul(randomTensor(aShape, 60), randomTensor(bShape, 61), transposeA, transposeB)], _name);
+    });
+
+    it('dense layer gradients, fused with bias and relu', async () => {
+      await expectWasmMatchesCpu(() => {
+        const x = randomTensor([32, 40], 62) as tf.Tensor2D;
+        const w = randomTensor([40, 16], 63) as tf.Tensor2D;
+        const b = randomTensor([16], 64);
+        const g = randomTensor([32, 16], 65);
+        return tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+          tf.fused.matMul({a: xs as tf.Tensor2D, b: ws as tf.Tensor2D, bias: bs, activation: 'relu'}).mul(g).sum())([x, w, b]);
+      }, 'fused dense gradients');
+    });
+
+    it('products with a flag reach the native kernel only without it; no tensor or buffer is left behind', async () => {
+      await tf.setBackend('wasm');
+      const a = randomTensor([9, 5], 66);
+      const b = randomTensor([9, 4], 67);
+      const flags: [unknown, unknown][] = [];
+      const fast = current()!;
+      disableWasmTraining();
+      const spy: tf.KernelFunc = (args) => {
+        flags.push([args.attrs?.transposeA, args.attrs?.transposeB]);
+        return nativeMatMul.kernelFunc(args);
+      };
+      tf.unregisterKernel(NAME, 'wasm');
+      tf.registerKernel({...nativeMatMul, kernelFunc: spy});
+      try {
+        enableWasmTraining({fastTransposedMatMul: true});
+        expect(current()?.kernelFunc).toBe(fast.kernelFunc);
+        tf.matMul(a, b, true, false).dispose(); // warm-up
+        const before = tf.memory();
+        const out = tf.matMul(a, b, true, false);
+        expect(out.shape).toEqual([5, 4]);
+        expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+        out.dispose();
+        expect(tf.memory().numTensors).toBe(before.numTensors);
+        expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+        expect(flags).toEqual([[false, false], [false, false]]);
+      } finally {
+        disableWasmTraining();
+        tf.unregisterKernel(NAME, 'wasm');
+        tf.registerKernel(nativeMatMul);
+        enableWasmTraining({fastTransposedMatMul: true});
+        tf.dispose([a, b]);
+      }
+    });
+  });
+});
+
 describe('depthwise conv gradients match cpu', () => {
   const cases: [number, number, number, number, Pad, number][] = [];
   for (const multiplier of [1, 2]) {
@@ -574,12 +710,12 @@ describe('depthwise conv gradients match cpu', () => {
   });
 });
 
-describe('MaxPoolGrad matches cpu (the wasm kernel drops negative maxima)', () => {
+describe('MaxPoolGrad: the direct kernel equals cpu bit for bit (the wasm kernel drops negative maxima)', () => {
   const cases: [number, number, Pad, number][] = [];
   for (const [k, stride] of [[2, 2], [3, 2], [3, 1], [2, 1], [3, 3]]) {
     for (const pad of ['same', 'valid'] as const) cases.push([3, k, pad, stride]);
   }
-  it.each(cases)('channels %i, pool %i, pad %j, stride %i, negative and tied inputs', async (c, k, pad, stride) => {
+  it.each(cases)('through tf.grad: channels %i, pool %i, pad %j, stride %i, negative and tied inputs', async (c, k, pad, stride) => {
     await expectWasmMatchesCpu(() => {
       // Negative values everywhere, and exact ties in some windows (first maximum wins).
       const x = tf.round(tf.mul(randomTensor([2, 7, 6, c], 11), 3)).sub(4) as tf.Tensor4D;
@@ -589,70 +725,137 @@ describe('MaxPoolGrad matches cpu (the wasm kernel drops negative maxima)', () =
     }, `maxPool k=${k} s=${stride} ${pad}`);
   });
 
-  /** Registers `kernelFunc` as wasm's own MaxPoolGrad, runs `body`, and puts the real one back. */
-  async function withNativeMaxPoolGrad(
-      makeKernel: (real: tf.KernelConfig) => tf.KernelFunc, body: () => Promise<void>) {
+  /**
+   * The kernel called directly with the same inputs on both backends, results compared bit for bit
+   * (NaN included). The output input is not read by either kernel; zeros of its shape are passed, so
+   * the kernel is tested alone (wasm's forward MaxPool with a numeric pad as large as the window, which
+   * TensorFlow rejects, writes out of bounds and breaks the next wasm call).
+   */
+  async function expectSameMaxPoolGrad(
+      xs: number[], shape: number[], filterSize: [number, number], strides: [number, number], pad: Pad,
+      dimRoundingMode?: 'floor' | 'round' | 'ceil'): Promise<void> {
+    const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const dyValues = randomArray(tf.util.sizeFromShape(info.outShape), xs.length);
+    const compute = () => {
+      const x = tf.tensor4d(xs, shape as [number, number, number, number]);
+      const dy = tf.tensor(dyValues, info.outShape);
+      const y = tf.zeros(info.outShape);
+      return [tf.engine().runKernel('MaxPoolGrad', {dy, input: x, output: y}, {filterSize, strides, pad, ...(dimRoundingMode ? {dimRoundingMode} : {})} as tf.NamedAttrMap) as tf.Tensor];
+    };
+    const [cpu] = await runOn('cpu', compute);
+    const [wasm] = await runOn('wasm', compute);
+    expect(wasm.shape).toEqual(cpu.shape);
+    const differs = cpu.values.findIndex((v, i) => !Object.is(v, wasm.values[i]));
+    if (differs >= 0) {
+      throw new Error(`MaxPoolGrad ${JSON.stringify({shape, filterSize, strides, pad, dimRoundingMode})}: ` +
+        `element ${differs} is ${wasm.values[differs]} on wasm, ${cpu.values[differs]} on cpu`);
+    }
+  }
+
+  /** Small integers (many ties), all negative unless `positive`, with some NaN and −∞ when `special`. */
+  function poolInput(size: number, seed: number, special: boolean): number[] {
+    const next = seeded(seed);
+    return Array.from({length: size}, () => {
+      const u = next();
+      if (special && u < 0.06) return NaN;
+      if (special && u < 0.1) return -Infinity;
+      return -1 - Math.floor(next() * 4);
+    });
+  }
+
+  const direct: [string, number[], [number, number], [number, number], Pad, boolean][] = [
+    ['2x2 stride 2 valid, odd sizes (a row and a column unused)', [2, 7, 9, 3], [2, 2], [2, 2], 'valid', false],
+    ['2x2 stride 2 same, odd sizes (padded last row and column)', [2, 7, 9, 3], [2, 2], [2, 2], 'same', false],
+    ['3x3 stride 2 same: overlapping windows share cells', [3, 9, 8, 5], [3, 3], [2, 2], 'same', false],
+    ['3x3 stride 1 same: every cell in up to 9 windows', [1, 6, 7, 2], [3, 3], [1, 1], 'same', false],
+    ['non-square window and strides, stride > window (gaps)', [2, 11, 10, 4], [2, 3], [3, 4], 'valid', false],
+    ['strides [2, 1] with same padding', [1, 6, 7, 3], [2, 2], [2, 1], 'same', false],
+    ['numeric padding 1', [2, 8, 6, 2], [3, 3], [2, 2], 1, false],
+    ['explicit padding, uneven', [1, 7, 8, 3], [3, 4], [2, 3], [[0, 0], [2, 1], [0, 3], [0, 0]], false],
+    ['NaN and −∞ never win; windows of only those route nothing', [2, 8, 8, 3], [2, 2], [2, 2], 'valid', true],
+    ['NaN and −∞ with overlapping windows and padding', [2, 9, 7, 4], [3, 3], [2, 1], 'same', true],
+    ['batch 1, channel 1, window as large as the image', [1, 5, 5, 1], [5, 5], [1, 1], 'valid', false],
+    ['MNIST first pool (many channels)', [4, 26, 26, 32], [2, 2], [2, 2], 'valid', false],
+  ];
+  it.each(direct)('called directly: %s', async (_name, shape, filterSize, strides, pad, special) => {
+    await expectSameMaxPoolGrad(poolInput(tf.util.sizeFromShape(shape), shape.reduce((a, b) => a * 31 + b, 7), special), shape, filterSize, strides, pad);
+  });
+
+  it('called directly: numeric padding with each dimRoundingMode', async () => {
+    for (const mode of ['floor', 'round', 'ceil'] as const) {
+      await expectSameMaxPoolGrad(poolInput(2 * 8 * 9 * 2, 41, true), [2, 8, 9, 2], [3, 2], [2, 3], 1, mode);
+    }
+  });
+
+  it('positive data, ties everywhere: the first maximum in row-major order takes dy', async () => {
+    await expectSameMaxPoolGrad(new Array(2 * 6 * 6 * 2).fill(1), [2, 6, 6, 2], [2, 2], [2, 2], 'valid');
+    await expectSameMaxPoolGrad(new Array(1 * 6 * 6 * 2).fill(-2), [1, 6, 6, 2], [3, 3], [1, 1], 'same');
+  });
+
+  it('a negative window: dy goes to its maximum (the native 4.22 kernel gives all zeros)', async () => {
+    await tf.setBackend('wasm');
+    const dx = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(
+      tf.tensor4d([-3, -1, -2, -4], [1, 2, 2, 1])));
+    expect(Array.from(await dx.data())).toEqual([0, 1, 0, 0]);
+    dx.dispose();
+  });
+
+  it('the native kernel is never called while enabled, and disableWasmTraining puts it back', async () => {
     disableWasmTraining();
     const real = tf.getKernel('MaxPoolGrad', 'wasm')!;
+    let calls = 0;
     tf.unregisterKernel('MaxPoolGrad', 'wasm');
-    tf.registerKernel({kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: makeKernel(real)});
+    tf.registerKernel({...real, kernelFunc: (args) => {
+      calls++;
+      return real.kernelFunc(args);
+    }});
+    const spy = tf.getKernel('MaxPoolGrad', 'wasm')!;
     try {
       enableWasmTraining();
       await tf.setBackend('wasm');
-      await body();
+      const grad = () => tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(
+        tf.tensor4d([-3, -1, -2, -4], [1, 2, 2, 1])).dataSync()));
+      expect(grad()).toEqual([0, 1, 0, 0]);
+      expect(calls).toBe(0);
+      disableWasmTraining();
+      expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(spy.kernelFunc);
+      grad();
+      expect(calls).toBe(1);
     } finally {
       disableWasmTraining();
       tf.unregisterKernel('MaxPoolGrad', 'wasm');
       tf.registerKernel(real);
       enableWasmTraining();
     }
-  }
-  const pooledGradient = () =>
-      tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(
-          tf.tensor4d([-3, -1, -2, -4], [1, 2, 2, 1])).dataSync()));
-
-  it('the buggy 4.22 kernel is probed once, then the composite answers', async () => {
-    let calls = 0;
-    await withNativeMaxPoolGrad((real) => (args) => {
-      calls++;
-      return real.kernelFunc(args);
-    }, async () => {
-      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
-      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
-      expect(calls).toBe(1);
-    });
   });
 
-  it('a correct native kernel (a fixed tfjs) passes the probe and keeps answering', async () => {
-    let calls = 0;
-    // A stand-in for a fixed release, good for 2x2 stride-2 windows: routes dy to each window's first maximum.
-    const fixed: tf.KernelFunc = ({inputs, backend}) => {
-      calls++;
-      const b = backend as unknown as {readSync(id: tf.DataId): Float32Array; write(v: Float32Array, s: number[], d: string): tf.DataId};
-      const x = inputs.input!;
-      const [, h, w] = x.shape;
-      const xv = b.readSync(x.dataId);
-      const dyv = b.readSync(inputs.dy!.dataId);
-      const dx = new Float32Array(xv.length);
-      for (let oy = 0; oy < h / 2; oy++) {
-        for (let ox = 0; ox < w / 2; ox++) {
-          let best = -1;
-          for (let i = 0; i < 2; i++) {
-            for (let j = 0; j < 2; j++) {
-              const at = (oy * 2 + i) * w + ox * 2 + j;
-              if (best < 0 || xv[at] > xv[best]) best = at;
-            }
-          }
-          dx[best] += dyv[oy * (w / 2) + ox];
-        }
+  it('frees everything it allocates, also through tf.grad (tf.memory before and after)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(poolInput(2 * 9 * 7 * 3, 5, true), [2, 9, 7, 3]);
+    try {
+      for (const [k, s] of [[2, 2], [3, 2]]) {
+        const run = () => tf.tidy(() => tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, k, s, 'same').sum())(x));
+        run().dispose(); // warm-up
+        const before = tf.memory();
+        const dx = run();
+        expect(tf.memory().numTensors).toBe(before.numTensors + 1);
+        dx.dispose();
+        expect(tf.memory().numTensors).toBe(before.numTensors);
+        expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+        expect(tf.memory().numBytes).toBe(before.numBytes);
       }
-      return {dataId: b.write(dx, x.shape, 'float32'), shape: x.shape, dtype: 'float32'};
-    };
-    await withNativeMaxPoolGrad(() => fixed, async () => {
-      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
-      expect(pooledGradient()).toEqual([0, 1, 0, 0]);
-      expect(calls).toBe(3);  // the probe, then both gradients
-    });
+    } finally {
+      x.dispose();
+    }
+  });
+
+  it('rejects a dy whose shape does not match the pooled input', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    expect(() => tf.tidy(() => tf.engine().runKernel('MaxPoolGrad', {
+      dy: tf.zeros([1, 3, 3, 1]), input: tf.zeros([1, 4, 4, 1]), output: tf.zeros([1, 2, 2, 1]),
+    }, {filterSize: 2, strides: 2, pad: 'valid'}))).toThrow(/MaxPoolGrad: dy has shape \[1,3,3,1\], expected \[1,2,2,1\] for input \[1,4,4,1\]/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -706,6 +909,10 @@ describe('no leaks through the filled kernels on wasm', () => {
     ['depthwise', () => tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, 'same').sum())([randomTensor([2, 7, 7, 2], 3) as tf.Tensor4D, randomTensor([3, 3, 2, 2], 4) as tf.Tensor4D])],
     ['depthwise, chunked', () => [tf.grad((f: tf.Tensor) => tf.depthwiseConv2d(randomTensor([12, 20, 20, 64], 5) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same').sum())(randomTensor([3, 3, 64, 1], 6) as tf.Tensor4D)]],
     ['gather', () => [tf.grad((p: tf.Tensor) => tf.gather(p, tf.tensor1d([0, 2, 2], 'int32')).sum())(randomTensor([4, 3], 7))]],
+    ['conv2d filter gradient, chunked', () => [tf.grad((f: tf.Tensor) => tf.conv2d(randomTensor([9, 40, 40, 16], 8) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same').sum())(randomTensor([5, 5, 16, 3], 9))]],
+    ['conv2d filter gradient, NCHW', () => [tf.engine().runKernel('Conv2DBackpropFilter', {x: randomTensor([2, 3, 7, 6], 10), dy: randomTensor([2, 4, 4, 3], 11)},
+      {strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4]}) as tf.Tensor]],
+    ['maxPool gradient, overlapping windows', () => [tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same').sum())(randomTensor([2, 9, 8, 3], 12))]],
   ];
 
   it.each(gradients)('%s', async (_name, compute) => {
