@@ -29,7 +29,7 @@ export {option, OptionSchema, OptionsOf, OptionSpec, PerClass} from './core/opti
 export {Reduction, ReductionLike} from './core/reduction';
 export {CompileLoss, deserialize, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, LossConfig, LossName, LossRegistry, register, RegisteredLoss, registeredNames, serialize, SerializedLoss, unregister} from './core/registry';
 export {setValueChecks, TensorLike} from './core/validate';
-export {fusedKernels, setFusedKernels} from './core/fused';
+export {flushValueChecks, fusedKernels, setFusedKernels} from './core/fused';
 export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 
 /**

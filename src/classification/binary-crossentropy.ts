@@ -5,6 +5,7 @@ import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
 import {checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
+import {binaryCrossEntropyPlan} from './fused-binary';
 
 /** Smoothed targets y' = y(1 − ε) + ε/2. */
 export function smoothBinaryTargets(yTrue: tf.Tensor, labelSmoothing: number): tf.Tensor {
@@ -88,6 +89,13 @@ export const binaryCrossentropy = defineLoss({
     // yTrue goes in as given (it takes a gradient, which tfjs cannot carry through the mask's
     // comparison): the forward pass replaces the ignored targets itself.
     return {yTrue, yPred, extras: [...posWeight, ...(valid ? [valid] : [])]};
+  },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'binaryCrossentropy';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    const posWeight = o.posWeight === 1 ? undefined : posWeightTensor(name, o.posWeight, yPred);
+    return binaryCrossEntropyPlan(name, yTrue, yPred, {...o, posWeight});
   },
   forward(yTrue, yPred, o, save, extras) {
     const posWeight = o.posWeight === 1 ? undefined : extras[0];

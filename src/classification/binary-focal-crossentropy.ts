@@ -7,6 +7,7 @@ import {assertSameShape} from '../core/validate';
 import {ignoredBinaryTargets, smoothBinaryTargets} from './binary-crossentropy';
 import {checkPredictions, checkProbabilities, clipPassMask, PROBABILITY_EPSILON} from './common';
 import {focalPower} from './focal-common';
+import {binaryFocalPlan} from './fused-binary';
 
 /**
  * Binary focal loss (Lin et al. 2017), elementwise:
@@ -51,6 +52,12 @@ export const binaryFocalCrossentropy = defineLoss({
     checkProbabilities(name, 'yTrue', targets);
     checkPredictions(name, yPred, o.fromLogits ? 'logits' : 'probabilities');
     return {yTrue: smoothBinaryTargets(targets, o.labelSmoothing), yPred, extras: valid ? [valid] : []};
+  },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'binaryFocalCrossentropy';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    return binaryFocalPlan(name, yTrue, yPred, o);
   },
   forward(y, yPred, o, save, [valid]) {
     save(valid ? [y, yPred, valid] : [y, yPred]);

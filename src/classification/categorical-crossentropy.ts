@@ -4,6 +4,7 @@ import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
 import {assertSameShape} from '../core/validate';
 
+import {denseSoftmaxPlan} from './fused-cross-entropy';
 import {checkPredictions, checkProbabilities, classAxisLast, logitsCrossEntropyForward, logitsCrossEntropyGradient, optionalClassWeights, probabilityCrossEntropyForward, probabilityCrossEntropyGradient} from './common';
 
 /**
@@ -50,6 +51,15 @@ export const categoricalCrossentropy = defineLoss({
     const numClasses = p.shape[p.rank - 1];
     const w = optionalClassWeights(name, 'classWeights', o.classWeights, numClasses);
     return {yTrue: t, yPred: p, extras: w ? [w] : []};
+  },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'categoricalCrossentropy';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    const t = classAxisLast(name, yTrue, o.axis);
+    const logits = classAxisLast(name, yPred, o.axis);
+    const classWeights = optionalClassWeights(name, 'classWeights', o.classWeights, logits.shape[logits.rank - 1]);
+    return denseSoftmaxPlan(name, t, logits, {...o, classWeights});
   },
   forward(yTrue, yPred, o, save, [w]) {
     const numClasses = yPred.shape[yPred.rank - 1];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {sparseTargets} from '../core/class-targets';
+import {classIndexLabels, sparseTargets} from '../core/class-targets';
 import {SaveFn} from '../core/loss-op';
 import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
@@ -8,6 +8,7 @@ import {assertSameShape} from '../core/validate';
 
 import {checkPredictions, checkProbabilities, classAxisLast, clippedProbabilities, clipPassMask, perClassOption, throughRenormalisation} from './common';
 import {focalPower} from './focal-common';
+import {categoricalFocalPlan} from './fused-focal';
 
 /** Options of both categorical focal losses. */
 const focalOptions = {
@@ -104,6 +105,15 @@ export const categoricalFocalCrossentropy = defineLoss({
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
     return {yTrue: tf.mul(smoothCategorical(t, o.labelSmoothing), alpha), yPred: p};
   },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'categoricalFocalCrossentropy';
+    assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
+    const t = classAxisLast(name, yTrue, o.axis);
+    const logits = classAxisLast(name, yPred, o.axis);
+    const alpha = perClassOption(name, 'alpha', o.alpha, logits.shape[logits.rank - 1]);
+    return categoricalFocalPlan(name, t, logits, {...o, alpha}, false);
+  },
   forward: (ay, yPred, o, save) => focalForward(ay, yPred, o.gamma, o.fromLogits, save),
   gradient: (dLoss, saved, o) => focalGradient(dLoss, saved, o.gamma, o.fromLogits),
 });
@@ -133,6 +143,14 @@ export const sparseCategoricalFocalCrossentropy = defineLoss({
     const alpha = perClassOption(name, 'alpha', o.alpha, p.shape[p.rank - 1]);
     // Each item's weight c: 0 where ignored ('mean' divides by the number of items kept).
     return {yTrue: tf.mul(smoothCategorical(oneHot, o.labelSmoothing, valid), alpha), yPred: p, extras: valid ? [valid] : []};
+  },
+  fused(yTrue, yPred, o) {
+    if (!o.fromLogits) return undefined;
+    const name = 'sparseCategoricalFocalCrossentropy';
+    const logits = classAxisLast(name, yPred, o.axis);
+    const labels = classIndexLabels(name, yTrue, logits);
+    const alpha = perClassOption(name, 'alpha', o.alpha, logits.shape[logits.rank - 1]);
+    return categoricalFocalPlan(name, labels, logits, {...o, alpha}, true);
   },
   forward(ay, yPred, o, save, [valid]) {
     const loss = focalForward(ay, yPred, o.gamma, o.fromLogits, save);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {FusedPlan} from './fused';
+import {FusedPlan, throwDeferredCheckError} from './fused';
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
 import {checkOptions, defaultsOf, OptionSchema, OptionsOf} from './options';
 import {normalizeReduction, ReductionLike} from './reduction';
@@ -132,7 +132,8 @@ export interface LossSpec<S extends OptionSchema, N extends string = string, O e
    * A faster path through fused kernels (src/core/fused.ts), for the calls it serves: given the
    * converted yTrue and yPred and the checked options, returns the plan, or undefined to run the
    * composite (`prepare`, `forward`, `gradient`). It makes its own shape checks; its value checks
-   * run inside its forward kernel. Only for losses where yPred alone takes a gradient.
+   * run inside its forward kernel. For a loss whose yTrue takes a gradient too (`targetGradient`),
+   * the plan passes it as `yTrue` and its gradient returns [dYTrue, dYPred].
    */
   fused?(yTrue: tf.Tensor, yPred: tf.Tensor, options: O): FusedPlan|undefined;
   /** Register the loss by name for `model.compile` (default true). */
@@ -190,6 +191,8 @@ export function defineLoss<S extends OptionSchema, N extends string, const X ext
   const {name} = spec;
   const extraSpecs = spec.extraInputs ?? [];
   const fn = (yTrue: TensorLike, yPred: TensorLike, ...rest: unknown[]) => {
+    // A value check of an earlier call that failed after the call returned (WebGL/WebGPU, src/core/fused.ts).
+    throwDeferredCheckError();
     const extraArgs = rest.slice(0, extraSpecs.length) as TensorLike[];
     extraSpecs.forEach((input, i) => {
       if (extraArgs[i] == null) throw new Error(`${name}: missing argument '${input.name}'`);
@@ -214,11 +217,15 @@ export function defineLoss<S extends OptionSchema, N extends string, const X ext
         return spec.fused!(t, p, opts);
       });
       if (plan) {
+        // A plan with yTrue (targetGradient losses) differentiates it too: [yTrue, yPred].
         const fusedKernel: LossKernel = {
-          forward: ([yp], save) => plan.forward(yp, save),
-          gradient: (dLoss, saved) => [plan.gradient(dLoss, saved)],
+          forward: (args, save) => plan.forward(args[args.length - 1], save, plan.yTrue ? args[0] : undefined),
+          gradient: (dLoss, saved) => {
+            const g = plan.gradient(dLoss, saved);
+            return Array.isArray(g) ? g : [g];
+          },
         };
-        return runLoss(fusedKernel, [plan.yPred], reduction, weights, name);
+        return runLoss(fusedKernel, plan.yTrue ? [plan.yTrue, plan.yPred] : [plan.yPred], reduction, weights, name);
       }
       withBatchedChecks(() => {
         if (weights && !spec.fused) assertNoNaN(name, 'weights', weights);  // else checked above

@@ -8,7 +8,9 @@ let valueChecksEnabled = true;
 /**
  * Turns the value checks (labels in range and integral, probabilities in [0, 1], no NaN in the
  * inputs) on or off. They read values back from the backend, which costs a synchronisation on
- * WebGL/WebGPU; shape and dtype checks always run. On by default.
+ * WebGL/WebGPU — except for losses served by fused kernels there, whose checks are read back
+ * asynchronously: a failure is thrown by the next loss call or by `flushValueChecks()`
+ * (src/core/fused.ts). Shape and dtype checks always run. On by default.
  */
 export function setValueChecks(enabled: boolean): void {
   valueChecksEnabled = enabled;
@@ -91,6 +93,28 @@ export interface ValueCheck {
   verify(values: number[]): void;
   /** How many statistics it computes (when known without computing them: fused kernels). */
   statisticCount?: number;
+  /**
+   * The same check made independent of the loss call's scope, for a verdict given after the call
+   * (the asynchronous reads of fused kernels on WebGL/WebGPU, src/core/fused.ts): the tensors its
+   * messages read are kept as clones (sharing the data, nothing is copied) until `release`.
+   * Without it, such a check is read back synchronously.
+   */
+  retain?(): RetainedCheck;
+}
+
+/** A check that outlives its loss call (see {@link ValueCheck.retain}). */
+export interface RetainedCheck {
+  check: ValueCheck;
+  /** Frees the kept clones (once the verdict is given). */
+  release(): void;
+}
+
+/** `retain` for a check built by `build` over `tensors`: the same check over kept clones of them. */
+function retaining(tensors: tf.Tensor[], build: (kept: tf.Tensor[]) => ValueCheck): () => RetainedCheck {
+  return () => {
+    const kept = tensors.map((t) => tf.keep(tf.clone(t)));
+    return {check: build(kept), release: () => tf.dispose(kept)};
+  };
 }
 
 let pendingChecks: ValueCheck[]|null = null;
@@ -176,6 +200,7 @@ export function assertNoNaN(lossName: string, argName: string, t: tf.Tensor): vo
 export function finiteCheck(lossName: string, argName: string, t: tf.Tensor): ValueCheck {
   return {
     statisticCount: 1,
+    retain: retaining([t], ([kept]) => finiteCheck(lossName, argName, kept)),
     statistics: () => [tf.sum(t)],
     verify: ([sum]) => {
       if (Number.isFinite(sum)) return;
@@ -194,22 +219,37 @@ export function assertInRange(
     lossName: string, argName: string, t: tf.Tensor, lo: number, hi: number,
     what = 'probabilities'): void {
   if (!valueChecksEnabled || t.size === 0) return;
-  schedule({
+  schedule(inRangeCheck(lossName, argName, t, lo, hi, what));
+}
+
+/**
+ * The check of {@link assertInRange}; its statistics are the sum, the minimum and the maximum of
+ * `t`. `t` may be given as a function making it (a fused kernel computes the statistics itself:
+ * the tensor is then made only for the message of a failed check).
+ */
+export function inRangeCheck(
+    lossName: string, argName: string, t: tf.Tensor|(() => tf.Tensor), lo: number, hi: number,
+    what = 'probabilities'): ValueCheck {
+  const values = () => (t instanceof tf.Tensor ? t : t());
+  return {
+    statisticCount: 3,
+    // (a tensor made on demand is not retained: such a check is read back synchronously)
+    ...(t instanceof tf.Tensor ? {retain: retaining([t], ([kept]) => inRangeCheck(lossName, argName, kept, lo, hi, what))} : {}),
     statistics: () => {
-      const x = tf.cast(t, 'float32');
+      const x = tf.cast(values(), 'float32');
       return [tf.sum(x), tf.min(x), tf.max(x)];
     },
     verify: ([sum, min, max]) => {
       const inside = min >= lo && max <= hi;
       if (Number.isFinite(sum) && inside) return;
-      const message = nonFiniteMessage(lossName, argName, t);
+      const message = nonFiniteMessage(lossName, argName, values());
       if (message) throw new Error(message);
       if (inside) return;
       throw new Error(
           `${lossName}: '${argName}' must hold ${what} in [${lo}, ${hi}], found values in ` +
           `[${min}, ${max}]`);
     },
-  });
+  };
 }
 
 /** Names the first label that is not an integral class index in range. */
@@ -249,6 +289,7 @@ export function classIndicesCheck(
     lossName: string, argName: string, labels: tf.Tensor, numClasses: number, ignoreIndex?: number): ValueCheck {
   return {
     statisticCount: 4,
+    retain: retaining([labels], ([kept]) => classIndicesCheck(lossName, argName, kept, numClasses, ignoreIndex)),
     statistics: () => {
       let l = tf.cast(labels, 'float32');
       if (ignoreIndex !== undefined) l = tf.where(tf.equal(l, ignoreIndex), tf.zerosLike(l), l);

@@ -2,48 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, LossFunction} from '../core/define-loss';
 import {sign} from '../core/precise-math';
-import {assertNoNaN, assertSameShape, checkValues} from '../core/validate';
+import {minOfRows, rows, sumRows} from '../core/rows';
+
+import {area, assertBoxes, boxGradient, boxRows, corners, crossed, perCoordinate} from './box-rows';
 
 // IoU-family box losses on [..., 4] boxes [x1, y1, x2, y2], torchvision's formulas (eps = 1e-7),
-// with the gradient for the predicted box written out by the chain rule. Both run on the boxes
-// transposed to rows, [4, N], and their corners as [2, N] (lo = (x1, y1), hi = (x2, y2)): a handful
-// of ops for all four coordinates at once, and every slice a contiguous block of rows (slicing or
-// concatenating along a last axis of 4 costs milliseconds on tfjs-backend-wasm at N = 16k). min/max
-// share their gradient evenly at ties (identical or touching edges), as torch's do.
+// with the gradient for the predicted box written out by the chain rule. Both run on the boxes as
+// rows, [4, N], and their corners as [2, N] (box-rows.ts): a handful of ops for all four coordinates
+// at once, every slice a contiguous block of rows, and sums and minima over the rows through
+// src/core/rows.ts, which keeps them fast on wasm and webgpu alike. min/max share their gradient
+// evenly at ties (identical or touching edges), as torch's do.
 
 const EPS = 1e-7;
 type Kind = 'iou'|'giou'|'diou'|'ciou';
-
-/** Boxes `[..., 4]` as rows `[4, N]`: x1, y1, x2, y2. */
-export function toRows(boxes: tf.Tensor): tf.Tensor {
-  return tf.transpose(tf.reshape(boxes, [-1, 4]));
-}
-
-/** Rows `start ..< start + count` of a `[rows, N]` tensor. */
-export function rows(t: tf.Tensor, start: number, count: number): tf.Tensor {
-  return tf.slice(t, [start, 0], [count, -1]);
-}
-
-export function corners(boxRows: tf.Tensor): {lo: tf.Tensor; hi: tf.Tensor} {
-  return {lo: rows(boxRows, 0, 2), hi: rows(boxRows, 2, 2)};
-}
-
-/** w·h of a `[2, N]` (w, h) tensor, `[1, N]`. */
-export function area(wh: tf.Tensor): tf.Tensor {
-  return tf.mul(rows(wh, 0, 1), rows(wh, 1, 1));
-}
-
-/** (w, h) → (w, h, w, h): a per-axis quantity repeated for the lo and the hi corner. */
-export function perCoordinate(wh: tf.Tensor): tf.Tensor {
-  return tf.concat([wh, wh], 0);
-}
-
-/** (w, h) → (h, w, h, w): ∂(w·h) along x is h, along y is w. */
-export function crossed(wh: tf.Tensor): tf.Tensor {
-  const w = rows(wh, 0, 1);
-  const h = rows(wh, 1, 1);
-  return tf.concat([h, w, h, w], 0);
-}
 
 /** Everything the value and the gradient share, from predicted boxes p and targets g: `[·, N]`. */
 interface Geometry {
@@ -67,7 +38,7 @@ function geometry(pred: tf.Tensor, target: tf.Tensor): Geometry {
   const p = corners(pred);
   const g = corners(target);
   const interWH = tf.sub(tf.minimum(p.hi, g.hi), tf.maximum(p.lo, g.lo));
-  const overlaps = tf.cast(tf.greater(tf.min(interWH, 0, true), 0), 'float32');
+  const overlaps = tf.cast(tf.greater(minOfRows(interWH), 0), 'float32');
   const inter = tf.mul(area(interWH), overlaps);
   const predWH = tf.sub(p.hi, p.lo);
   const targetWH = tf.sub(g.hi, g.lo);
@@ -97,8 +68,8 @@ function boxLossValue(kind: Kind, G: Geometry): tf.Tensor {
     loss = tf.add(loss, tf.div(tf.sub(c, G.union), tf.add(c, EPS)));
   }
   if (kind === 'diou' || kind === 'ciou') {
-    const diagonal = tf.add(tf.sum(tf.square(G.enclosingWH), 0, true), EPS);
-    loss = tf.add(loss, tf.div(tf.sum(tf.square(G.centre), 0, true), diagonal));
+    const diagonal = tf.add(sumRows(tf.square(G.enclosingWH)), EPS);
+    loss = tf.add(loss, tf.div(sumRows(tf.square(G.centre)), diagonal));
     if (kind === 'ciou') {
       const {v, alpha} = aspectTerm(G);
       loss = tf.add(loss, tf.mul(alpha, v));
@@ -127,8 +98,8 @@ function boxLossGradient(kind: Kind, pred: tf.Tensor, target: tf.Tensor, G: Geom
     grad = tf.add(grad, tf.div(tf.sub(tf.mul(tf.sub(dC, dUnion), ce), tf.mul(tf.sub(c, G.union), dC)), tf.square(ce)));
   }
   if (kind === 'diou' || kind === 'ciou') {
-    const diagonal = tf.add(tf.sum(tf.square(G.enclosingWH), 0, true), EPS);
-    const rho = tf.sum(tf.square(G.centre), 0, true);
+    const diagonal = tf.add(sumRows(tf.square(G.enclosingWH)), EPS);
+    const rho = sumRows(tf.square(G.centre));
     const dRho = perCoordinate(G.centre);  // ∂(dx²)/∂x1 = 2·dx·½
     const dDiagonal = tf.mul(perCoordinate(tf.mul(G.enclosingWH, 2)), enclosing);
     grad = tf.add(grad, tf.div(tf.sub(tf.mul(dRho, diagonal), tf.mul(rho, dDiagonal)), tf.square(diagonal)));
@@ -136,7 +107,7 @@ function boxLossGradient(kind: Kind, pred: tf.Tensor, target: tf.Tensor, G: Geom
       // α·v with α held constant (torchvision computes it without gradient): ∂ = α·∂v, and
       // ∂atan2(w, h) = (h·∂w − w·∂h)/(w² + h²), 0 for a point box.
       const {difference, alpha} = aspectTerm(G);
-      const norm = tf.sum(tf.square(G.predWH), 0, true);
+      const norm = sumRows(tf.square(G.predWH));
       const safeNorm = tf.where(tf.greater(norm, 0), norm, tf.onesLike(norm));
       const dAspect = tf.div(tf.concat([rows(G.predWH, 1, 1), tf.neg(rows(G.predWH, 0, 1))], 0), safeNorm);
       const scale = tf.mul(tf.mul(alpha, difference), -8 / (Math.PI * Math.PI));
@@ -146,37 +117,18 @@ function boxLossGradient(kind: Kind, pred: tf.Tensor, target: tf.Tensor, G: Geom
   return grad;
 }
 
-export function checkBoxes(lossName: string, argName: string, boxes: tf.Tensor): void {
-  if (boxes.size === 0) return;
-  checkValues(() => {
-    const {lo, hi} = corners(toRows(boxes));
-    return [tf.sum(tf.cast(tf.less(tf.min(tf.sub(hi, lo), 0), 0), 'float32'))];
-  }, ([bad]) => {
-    if (bad > 0) {
-      throw new Error(`${lossName}: '${argName}' boxes must be [x1, y1, x2, y2] with x2 >= x1 and y2 >= y1 (${bad} are not)`);
-    }
-  });
-}
-
 function boxLoss<N extends string>(name: N, kind: Kind): LossFunction<Record<never, never>, N> {
   return defineLoss({
     name,
     options: {},
     labels: 'other',
     prepare(yTrue, yPred) {
-      assertSameShape(name, 'yTrue', yTrue, 'yPred', yPred);
-      if (yPred.rank < 1 || yPred.shape[yPred.rank - 1] !== 4) {
-        throw new Error(`${name}: boxes must have a last axis of 4 ([x1, y1, x2, y2]), got shape [${yPred.shape.join(',')}]`);
-      }
-      assertNoNaN(name, 'yTrue', yTrue);
-      assertNoNaN(name, 'yPred', yPred);
-      checkBoxes(name, 'yTrue', yTrue);
-      checkBoxes(name, 'yPred', yPred);
+      assertBoxes(name, yTrue, yPred);
       return {yTrue, yPred};
     },
     forward(yTrue, yPred, _o, save) {
-      const predRows = toRows(yPred);
-      const targetRows = toRows(yTrue);
+      const predRows = boxRows(yPred);
+      const targetRows = boxRows(yTrue);
       const G = geometry(predRows, targetRows);
       // The gradient reuses the geometry rather than recomputing it.
       // yPred itself only for its shape.
@@ -185,11 +137,7 @@ function boxLoss<N extends string>(name: N, kind: Kind): LossFunction<Record<nev
     },
     gradient(dLoss, [yPred, targetRows, predRows, ...shared]) {
       const G = Object.fromEntries(GEOMETRY_KEYS.map((k, i) => [k, shared[i]])) as unknown as Geometry;
-      const n = predRows.shape[1] as number;
-      // dLoss has the loss's shape, or size-1 axes when reduced: one row either way.
-      const upstream = tf.reshape(dLoss, [1, dLoss.size === n ? n : 1]);
-      const grad = tf.mul(boxLossGradient(kind, predRows, targetRows, G), upstream);
-      return tf.reshape(tf.transpose(grad), yPred.shape);
+      return boxGradient(boxLossGradient(kind, predRows, targetRows, G), dLoss, yPred);
     },
   });
 }

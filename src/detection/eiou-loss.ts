@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
 import {sign} from '../core/precise-math';
-import {assertNoNaN, assertSameShape} from '../core/validate';
+import {rows, sumRows} from '../core/rows';
 
-import {checkBoxes, corners, crossed, perCoordinate, rows, toRows} from './box-iou-loss';
+import {assertBoxes, boxGradient, boxRows, corners, crossed, perCoordinate} from './box-rows';
 
 // EIoU in the form of YOLOv5's `bbox_iou(..., EIoU=True)` on [x1, y1, x2, y2] boxes, on the [4, N]
-// rows of box-iou-loss.ts. Heights are clamped at eps for the areas (as YOLOv5), the intersection's
+// rows of box-rows.ts. Heights are clamped at eps for the areas (as YOLOv5), the intersection's
 // sides at 0; min/max share their gradient evenly at ties and clamps pass it at their bound, as
 // torch's do, so identical and touching boxes get torch's gradient.
 
@@ -52,15 +52,15 @@ function geometry(pred: tf.Tensor, target: tf.Tensor, eps: number): EiouGeometry
   const iou = tf.div(inter, union);
   const enclosingWH = tf.sub(tf.maximum(p.hi, g.hi), tf.minimum(p.lo, g.lo));
   const squares = tf.square(enclosingWH);
-  const diagonal = tf.add(tf.sum(squares, 0, true), eps);
+  const diagonal = tf.add(sumRows(squares), eps);
   const sides = tf.add(squares, eps);
   const centre = tf.mul(tf.sub(tf.add(p.lo, p.hi), tf.add(g.lo, g.hi)), 0.5);
   return {predWH, targetWH, predH, heightPasses, interWH, interClamped, inter, union, iou, enclosingWH, diagonal, centre, sides};
 }
 
 function value(G: EiouGeometry): tf.Tensor {
-  const distance = tf.div(tf.sum(tf.square(G.centre), 0, true), G.diagonal);
-  const shape = tf.sum(tf.div(tf.square(tf.sub(G.targetWH, G.predWH)), G.sides), 0, true);
+  const distance = tf.div(sumRows(tf.square(G.centre)), G.diagonal);
+  const shape = sumRows(tf.div(tf.square(tf.sub(G.targetWH, G.predWH)), G.sides));
   return tf.add(tf.sub(1, G.iou), tf.add(distance, shape));
 }
 
@@ -84,7 +84,7 @@ function gradient(pred: tf.Tensor, target: tf.Tensor, G: EiouGeometry): tf.Tenso
   const dIou = tf.div(tf.sub(dInter, tf.mul(G.iou, dUnion)), G.union);
   // ρ²/c²: ∂ρ² per coordinate is the centre offset; ∂c² (and ∂cw², ∂ch²) is 2·side·∂side.
   const dSquares = tf.mul(perCoordinate(tf.mul(G.enclosingWH, 2)), enclosing);
-  const rho = tf.sum(tf.square(G.centre), 0, true);
+  const rho = sumRows(tf.square(G.centre));
   const dDistance = tf.div(tf.sub(perCoordinate(G.centre), tf.mul(tf.div(rho, G.diagonal), dSquares)), G.diagonal);
   // (Δw)²/(cw² + eps) on the x rows, (Δh)²/(ch² + eps) on the y rows.
   const difference = tf.sub(G.predWH, G.targetWH);
@@ -116,14 +116,7 @@ export const eiouLoss = defineLoss({
   },
   labels: 'other',
   prepare(yTrue, yPred) {
-    assertSameShape(NAME, 'yTrue', yTrue, 'yPred', yPred);
-    if (yPred.rank < 1 || yPred.shape[yPred.rank - 1] !== 4) {
-      throw new Error(`${NAME}: boxes must have a last axis of 4 ([x1, y1, x2, y2]), got shape [${yPred.shape.join(',')}]`);
-    }
-    assertNoNaN(NAME, 'yTrue', yTrue);
-    assertNoNaN(NAME, 'yPred', yPred);
-    checkBoxes(NAME, 'yTrue', yTrue);
-    checkBoxes(NAME, 'yPred', yPred);
+    assertBoxes(NAME, yTrue, yPred);
   },
   forward(yTrue, yPred, o, save) {
     const lead = yPred.shape.slice(0, -1);
@@ -131,19 +124,15 @@ export const eiouLoss = defineLoss({
       save([yPred]);
       return tf.zeros(lead);
     }
-    const predRows = toRows(yPred);
-    const targetRows = toRows(yTrue);
+    const predRows = boxRows(yPred);
+    const targetRows = boxRows(yTrue);
     save([yPred, targetRows]);
     return tf.reshape(value(geometry(predRows, targetRows, o.eps)), lead);
   },
   gradient(dLoss, [yPred, targetRows], o) {
     if (targetRows === undefined) return tf.zerosLike(yPred);
-    const predRows = toRows(yPred);
-    const n = predRows.shape[1] as number;
-    // dLoss has the loss's shape, or size-1 axes when reduced: one row either way.
-    const upstream = tf.reshape(dLoss, [1, dLoss.size === n ? n : 1]);
-    const grad = tf.mul(gradient(predRows, targetRows, geometry(predRows, targetRows, o.eps)), upstream);
-    return tf.reshape(tf.transpose(grad), yPred.shape);
+    const predRows = boxRows(yPred);
+    return boxGradient(gradient(predRows, targetRows, geometry(predRows, targetRows, o.eps)), dLoss, yPred);
   },
 });
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss, LossOptions} from '../core/define-loss';
 import {option} from '../core/options';
+import {fromRows, sumRows, toRows} from '../core/rows';
 import {assertNoNaN, assertSameShape, checkValues} from '../core/validate';
 
 /**
@@ -68,19 +69,16 @@ export const geodesicLoss = defineLoss({
   },
 });
 
-/** Quaternions `[..., 4]` as rows `[4, N]`: reductions over the four components then run over
- * contiguous rows, which tfjs-backend-wasm does far faster than over a last axis of 4. */
-function toRows(q: tf.Tensor): tf.Tensor {
-  return tf.transpose(tf.reshape(q, [-1, 4]));
-}
+// Quaternions `[..., 4]` as rows `[4, N]` (src/core/rows.ts): sums over the four components run over
+// contiguous rows, fast on wasm (unlike over a last axis of 4) and on webgpu (as row slices there).
 
 function rowNorm(rows: tf.Tensor): tf.Tensor {
-  return tf.sqrt(tf.sum(tf.square(rows), 0, true));
+  return tf.sqrt(sumRows(tf.square(rows)));
 }
 
 function checkUnit(argName: string, q: tf.Tensor): void {
   if (q.size === 0) return;
-  checkValues(() => [tf.max(tf.abs(tf.sub(rowNorm(toRows(q)), 1)))], ([worst]) => {
+  checkValues(() => [tf.max(tf.abs(tf.sub(rowNorm(toRows(q, 4)), 1)))], ([worst]) => {
     if (worst <= 1e-3) return;
     throw new Error(
         `quaternionGeodesicLoss: '${argName}' must hold unit quaternions when normalize is false ` +
@@ -90,14 +88,14 @@ function checkUnit(argName: string, q: tf.Tensor): void {
 
 function checkNonZero(argName: string, q: tf.Tensor): void {
   if (q.size === 0) return;
-  checkValues(() => [tf.min(rowNorm(toRows(q)))], ([smallest]) => {
+  checkValues(() => [tf.min(rowNorm(toRows(q, 4)))], ([smallest]) => {
     if (!(smallest > 0)) throw new Error(`quaternionGeodesicLoss: '${argName}' holds a zero quaternion`);
   });
 }
 
 /** The gradient through u = q/‖q‖: (∂u − u·(u·∂u))/‖q‖, on rows. */
 function throughNormalisation(dUnit: tf.Tensor, unit: tf.Tensor, norm: tf.Tensor): tf.Tensor {
-  return tf.div(tf.sub(dUnit, tf.mul(unit, tf.sum(tf.mul(unit, dUnit), 0, true))), norm);
+  return tf.div(tf.sub(dUnit, tf.mul(unit, sumRows(tf.mul(unit, dUnit)))), norm);
 }
 
 /**
@@ -128,13 +126,13 @@ export const quaternionGeodesicLoss = defineLoss({
     return {yTrue, yPred};
   },
   forward(yTrue, yPred, o, save) {
-    const rows1 = toRows(yTrue);
-    const rows2 = toRows(yPred);
+    const rows1 = toRows(yTrue, 4);
+    const rows2 = toRows(yPred, 4);
     const norm1 = o.normalize ? rowNorm(rows1) : tf.onesLike(tf.slice(rows1, [0, 0], [1, -1]));
     const norm2 = o.normalize ? rowNorm(rows2) : norm1;
     const q1 = o.normalize ? tf.div(rows1, norm1) : rows1;
     const q2 = o.normalize ? tf.div(rows2, norm2) : rows2;
-    const sign = tf.sign(tf.add(tf.sign(tf.sum(tf.mul(q1, q2), 0, true)), 0.5));  // ±1, never 0
+    const sign = tf.sign(tf.add(tf.sign(sumRows(tf.mul(q1, q2))), 0.5));  // ±1, never 0
     const d = tf.sub(q1, tf.mul(sign, q2));
     const e = tf.add(q1, tf.mul(sign, q2));
     const a = rowNorm(d);
@@ -156,7 +154,7 @@ export const quaternionGeodesicLoss = defineLoss({
       dq1 = throughNormalisation(dq1, q1, norm1);
       dq2 = throughNormalisation(dq2, q2, norm2);
     }
-    const back = (g: tf.Tensor) => tf.reshape(tf.transpose(g), yPred.shape);
+    const back = (g: tf.Tensor) => fromRows(g, yPred.shape);
     return [back(dq1), back(dq2)];
   },
 });

@@ -23,6 +23,7 @@ export const huberLoss = defineResidualLoss({
     return tf.add(tf.mul(tf.square(inside), 0.5), tf.mul(tf.sub(a, inside), delta));
   },
   derivative: (r, {delta}) => tf.clipByValue(r, -delta, delta),
+  fused: ({delta}) => ({kind: 'huber', threshold: delta}),
 });
 
 export type HuberLossOptions = LossOptions<typeof huberLoss>;
@@ -44,6 +45,7 @@ export const smoothL1Loss = defineResidualLoss({
     return tf.add(tf.div(tf.mul(tf.square(inside), 0.5), beta), tf.sub(a, inside));
   },
   derivative: (r, {beta}) => (beta === 0 ? sign(r) : tf.div(tf.clipByValue(r, -beta, beta), beta)),
+  fused: ({beta}) => ({kind: 'smoothL1', threshold: beta}),
 });
 
 export type SmoothL1LossOptions = LossOptions<typeof smoothL1Loss>;

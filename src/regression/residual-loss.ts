@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
+import {ResidualKind} from '../backends/fused/residual-losses';
 import {defineLoss, LossFunction} from '../core/define-loss';
 import {OptionSchema, OptionsOf} from '../core/options';
 import {assertNoNaN, assertSameShape} from '../core/validate';
+
+import {residualPlan} from './fused-residual';
 
 /** A loss of the residual r = yPred − yTrue alone, elementwise, with its derivative. */
 export interface ResidualLossSpec<S extends OptionSchema, N extends string> {
@@ -13,6 +16,8 @@ export interface ResidualLossSpec<S extends OptionSchema, N extends string> {
   value(r: tf.Tensor, options: OptionsOf<S>): tf.Tensor;
   /** dρ/dr, elementwise. */
   derivative(r: tf.Tensor, options: OptionsOf<S>): tf.Tensor;
+  /** The fused kernels' kind for this loss and its threshold (δ, β), when they serve it (src/regression/fused-residual.ts). */
+  fused?(options: OptionsOf<S>): {kind: ResidualKind; threshold?: number};
 }
 
 /**
@@ -32,6 +37,10 @@ export function defineResidualLoss<S extends OptionSchema, N extends string>(
       assertNoNaN(spec.name, 'yPred', yPred);
       return {yTrue, yPred};
     },
+    fused: spec.fused && ((yTrue, yPred, o) => {
+      const {kind, threshold} = spec.fused!(o);
+      return residualPlan(spec.name, kind, yTrue, yPred, threshold);
+    }),
     forward(yTrue, yPred, o, save) {
       const r = tf.sub(yPred, yTrue);
       save([r]);

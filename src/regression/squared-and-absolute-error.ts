@@ -13,6 +13,7 @@ export const meanSquaredError = defineResidualLoss({
   options: {},
   value: (r) => tf.square(r),
   derivative: (r) => tf.mul(r, 2),
+  fused: () => ({kind: 'mse'}),
 });
 
 /**
@@ -23,4 +24,5 @@ export const meanAbsoluteError = defineResidualLoss({
   options: {},
   value: (r) => tf.abs(r),
   derivative: (r) => sign(r),
+  fused: () => ({kind: 'mae'}),
 });

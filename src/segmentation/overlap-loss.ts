@@ -6,6 +6,8 @@ import {option, OptionsOf} from '../core/options';
 import {sign} from '../core/precise-math';
 import {assertInRange, assertMinRank, assertNoNaN, assertSameShape, classWeightTensor} from '../core/validate';
 
+import {FusedOverlapOptions, overlapPlan} from './fused-overlap';
+
 // The overlap losses (Dice, Jaccard, Tversky) of MONAI, channels-last: per sample b and class c,
 // sums over every spatial position of the target g and the probabilities p give a score
 // f_bc = 1 − N_bc / D_bc; 'none' is the mean over classes, [B]. With N and D saved, the gradient
@@ -20,6 +22,10 @@ import {assertInRange, assertMinRank, assertNoNaN, assertSameShape, classWeightT
 // (kornia: the sums run over the classes too, one score per sample), `softLabel` (MONAI: the
 // intersection as (Σp + Σg − Σ|p − g|)/2, exact for soft targets) and, for Dice and Jaccard,
 // `logLoss` (smp: −log of the ratio instead of 1 − ratio).
+//
+// On the cpu and wasm backends a call runs as two fused kernels instead (`fused` below,
+// src/segmentation/fused-overlap.ts), with every option above and the same values, checks and
+// messages; an empty yPred, other backends and `setFusedKernels(false)` take this composite.
 
 /** Options every overlap loss takes. */
 const overlapOptions = {
@@ -223,6 +229,9 @@ function overlapLoss<N extends string, S extends typeof overlapOptions>(name: N,
       // Micro sums weigh each class's counts: a negative weight could make D vanish (MONAI rejects them too).
       if (w && o.average === 'micro') assertInRange(name, 'classWeights', w, 0, Infinity, "non-negative weights (average 'micro')");
       return {yTrue: targets, yPred, extras: [...(w ? [w] : []), ...(counted ? [counted] : [])]};
+    },
+    fused(yTrue, yPred, o) {
+      return overlapPlan(name, kind, yTrue, yPred, o as unknown as FusedOverlapOptions);
     },
     forward(yTrue, yPred, o, save, extras) {
       const {w, counted} = readExtras(o, extras);

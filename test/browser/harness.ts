@@ -54,9 +54,16 @@ export const LAUNCH_ARGS: Record<GpuBackend, string[]> = {
   ],
 };
 
-/** Every golden fixture file, found by listing the directory (new loss families join by themselves). */
+/**
+ * Every golden loss-fixture file, found by listing the directory (new loss families join by
+ * themselves): the JSON files whose cases name a loss. Fixtures of other things (a layer's
+ * outputs, a retrieval metric) are read by their own tests.
+ */
 export function fixtureFiles(): string[] {
-  return fs.readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).sort();
+  return fs.readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json')).filter((f) => {
+    const {cases} = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, f), 'utf8')) as {cases?: Array<{loss?: unknown}>};
+    return Array.isArray(cases) && cases.length > 0 && typeof cases[0].loss === 'string';
+  }).sort();
 }
 
 export function chromiumInstalled(): boolean {

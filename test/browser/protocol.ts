@@ -66,10 +66,22 @@ export interface TrainingResult {
   error?: string;
 }
 
+/** One check of the fused kernels (src/backends/fused/webgl-*.ts, webgpu-*.ts) against the composite path. */
+export interface FusedCaseResult {
+  id: string;
+  /** The worst |fused − composite| / (1 + |composite|) over every value compared. */
+  worst: number;
+  worstAt: string;
+  /** Every failed expectation (empty when the case passes). */
+  problems: string[];
+}
+
 /** The functions the page exposes as `window.lossHarness`. */
 export interface PageHarness {
   init(backend: GpuBackend): Promise<BackendInfo>;
   runFixtures(file: string, tolerance: Tolerance, valueChecks: boolean): Promise<CaseResult[]>;
   countReads(files: string[]): Promise<ReadCount[]>;
   train(): Promise<TrainingResult[]>;
+  fusedSparseCrossEntropy(tolerance: Tolerance): Promise<FusedCaseResult[]>;
+  fusedResidualLosses(tolerance: Tolerance): Promise<FusedCaseResult[]>;
 }

@@ -148,6 +148,33 @@ export function describeGpuBackend(backend: GpuBackend): void {
       }
     }, 5 * MINUTE);
 
+    it('fused sparse CE kernels: values and gradients as the composite (labelSmoothing, classWeights, ignoreIndex, weights), ' +
+       'bad input fails through the asynchronous checks with the composite\'s messages, no leaks', async () => {
+      const p = await page('fused');
+      const results = await p.call('fusedSparseCrossEntropy', tolerance);
+      const failed = results.filter((r) => r.problems.length > 0);
+      const worst = results.reduce((a, b) => (b.worst > a.worst ? b : a));
+      console.log(`${backend}: fused sparse CE vs composite, worst |a − e| / (1 + |e|) ${fmt(worst.worst)} (${worst.id}: ${worst.worstAt})` +
+          results.filter((r) => r.id.startsWith('error') && r.worstAt).map((r) => `\n  ${r.id}: ${r.worstAt}`).join(''));
+      if (failed.length) {
+        throw oneLineError(`${backend} fused sparse CE: ${failed.length} of ${results.length} cases fail:\n` +
+            failed.map((r) => `  ${r.id}: ${r.problems.join('; ')}`).join('\n'));
+      }
+    }, 5 * MINUTE);
+
+    it('fused residual kernels (MSE, MAE, Huber, smooth L1): values and both gradients as the composite, weights, ' +
+       'a packed yPred; NaN fails through the asynchronous checks; no leaks', async () => {
+      const p = await page('fused');
+      const results = await p.call('fusedResidualLosses', tolerance);
+      const failed = results.filter((r) => r.problems.length > 0);
+      const worst = results.reduce((a, b) => (b.worst > a.worst ? b : a));
+      console.log(`${backend}: fused residual losses vs composite, worst |a − e| / (1 + |e|) ${fmt(worst.worst)} (${worst.id}: ${worst.worstAt})`);
+      if (failed.length) {
+        throw oneLineError(`${backend} fused residual losses: ${failed.length} of ${results.length} cases fail:\n` +
+            failed.map((r) => `  ${r.id}: ${r.problems.join('; ')}`).join('\n'));
+      }
+    }, 5 * MINUTE);
+
     it('trains tf.layers models with CE, focal, Dice, Huber, geodesic and CE + Dice: loss falls, no tensor leaks', async () => {
       const p = await page('training');
       const runs = await p.call('train');

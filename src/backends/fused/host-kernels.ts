@@ -9,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import {SimdKernels, simdKernelsFor} from './simd-module';
+
 /** The typed array of one input or output. */
 export type HostArray = Float32Array|Int32Array;
 
@@ -19,6 +21,13 @@ export interface HostKernelCall {
   /** Each input's shape (empty for an absent one). */
   shapes: number[][];
   attrs: Record<string, unknown>;
+  /** Float32 work arrays of the sizes `scratch` asked for (on the wasm heap there). */
+  scratch: Float32Array[];
+  /**
+   * On the wasm backend, the SIMD loops bound to its heap (pointers are the arrays' `byteOffset`);
+   * undefined elsewhere.
+   */
+  simd?: SimdKernels;
 }
 
 /** A kernel body, with the shapes of its outputs computed before anything is allocated. */
@@ -28,6 +37,8 @@ export interface HostKernel {
   inputNames: readonly string[];
   /** The outputs' shapes and dtypes for this call, from `shapes` and `attrs` (inputs are not readable yet). */
   outputs(call: HostKernelCall): Array<{shape: number[]; dtype: 'float32'|'int32'}>;
+  /** The lengths of the float32 work arrays `run` needs (default none). */
+  scratch?(call: HostKernelCall): number[];
   /** Fills the outputs (zero-initialised on cpu, uninitialised on wasm: write every element). */
   run(call: HostKernelCall, outputs: HostArray[]): void;
 }
@@ -38,6 +49,7 @@ interface CpuBackend {
 }
 
 interface WasmBackend {
+  wasm: {asm?: {memory?: WebAssembly.Memory}; wasmMemory?: WebAssembly.Memory};
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): HostArray;
   disposeData(dataId: tf.DataId): boolean;
@@ -55,9 +67,13 @@ function cpuKernel(kernel: HostKernel): tf.KernelFunc {
   return ({inputs, backend, attrs}) => {
     const cpu = backend as unknown as CpuBackend;
     const {infos, shapes} = describeCall(kernel, inputs, attrs ?? {});
-    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>};
+    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>, scratch: []};
     const specs = kernel.outputs(probe);
-    const call: HostKernelCall = {...probe, inputs: infos.map((t) => (t ? cpu.data.get(t.dataId).values : undefined))};
+    const call: HostKernelCall = {
+      ...probe,
+      inputs: infos.map((t) => (t ? cpu.data.get(t.dataId).values : undefined)),
+      scratch: (kernel.scratch?.(probe) ?? []).map((n) => new Float32Array(n)),
+    };
     const arrays = specs.map(({shape, dtype}) => {
       const size = tf.util.sizeFromShape(shape);
       return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
@@ -72,16 +88,24 @@ function wasmKernel(kernel: HostKernel): tf.KernelFunc {
     const wasm = backend as unknown as WasmBackend;
     const {infos, shapes} = describeCall(kernel, inputs, attrs ?? {});
     // Allocate first: an allocation may grow the heap, which detaches views made before it.
-    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>};
+    const probe: HostKernelCall = {inputs: infos.map(() => undefined), shapes, attrs: (attrs ?? {}) as Record<string, unknown>, scratch: []};
     const specs = kernel.outputs(probe);
     const outs = specs.map(({shape, dtype}) => wasm.makeOutput(shape, dtype));
+    const scratch = (kernel.scratch?.(probe) ?? []).map((n) => wasm.makeOutput([n], 'float32'));
     try {
-      const call: HostKernelCall = {...probe, inputs: infos.map((t) => (t ? wasm.typedArrayFromHeap(t) : undefined))};
+      const call: HostKernelCall = {
+        ...probe,
+        inputs: infos.map((t) => (t ? wasm.typedArrayFromHeap(t) : undefined)),
+        scratch: scratch.map((t) => wasm.typedArrayFromHeap(t) as Float32Array),
+        simd: simdKernelsFor(wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory),
+      };
       kernel.run(call, outs.map((o) => wasm.typedArrayFromHeap(o)));
       return outs;
     } catch (error) {
       outs.forEach((o) => wasm.disposeData(o.dataId));
       throw error;
+    } finally {
+      scratch.forEach((t) => wasm.disposeData(t.dataId));
     }
   };
 }

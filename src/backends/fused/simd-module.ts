@@ -1,0 +1,80 @@
+/**
+ * The SIMD loops of the fused kernels on the wasm backend: a WebAssembly module of a few KB compiled
+ * by AssemblyScript from wasm/fused-kernels.ts (see scripts/build-wasm.js), instantiated on the
+ * wasm backend's own memory so it reads and writes tensors where they lie. Where it cannot be
+ * instantiated (no WebAssembly SIMD, or a shared memory: tfjs's threaded wasm build), the kernels
+ * run their plain JavaScript loops instead.
+ */
+import {SIMD_MODULE_BASE64} from './simd-bytes';
+
+/** The module's exports; every pointer is a byte offset on the wasm backend's heap. */
+export interface SimdKernels {
+  softmaxRowStats(z: number, n: number, c: number, w: number, rowMax: number, rowSumExp: number, rowSumZ: number,
+                  rowSumWZ: number): void;
+  softmaxAffineRows(z: number, lse: number, scale: number, shift: number, w: number, n: number, c: number, out: number): void;
+  residualForward(kind: number, y: number, p: number, n: number, t: number, loss: number, sums: number): void;
+  residualBackward(kind: number, y: number, p: number, dLoss: number, perItem: number, n: number, t: number, dTrue: number,
+                   dPred: number): void;
+  sigmoidCrossEntropyForward(x: number, t: number, n: number, keep: number, half: number, loss: number, stats: number): void;
+  sigmoidCrossEntropyBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number,
+                              dTargets: number, dLogits: number): void;
+}
+
+let enabled = true;
+let compiled: WebAssembly.Module|null|undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels|null>();
+
+/** Turns the SIMD module off (the JavaScript loops run instead) or back on: for tests and benchmarks. */
+export function setSimdKernels(on: boolean): void {
+  enabled = on;
+}
+
+function decode(base64: string): Uint8Array {
+  if (typeof atob === 'function') return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+  return new Uint8Array(Buffer.from(base64, 'base64'));
+}
+
+let compiling = false;
+
+/**
+ * The compiled module, or null where WebAssembly (or its SIMD) is missing. Compiled synchronously
+ * where the engine allows it (Node, workers); Chrome's main thread refuses to compile modules over
+ * 4 KB synchronously: there it compiles in the background, and until it is ready (the first calls)
+ * the JavaScript loops run.
+ */
+function moduleOnce(): WebAssembly.Module|null|undefined {
+  if (compiled !== undefined || compiling) return compiled;
+  if (typeof WebAssembly !== 'object') return compiled = null;
+  const bytes = decode(SIMD_MODULE_BASE64);
+  try {
+    compiled = new WebAssembly.Module(bytes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) return compiled = null;  // no SIMD in this engine
+    compiling = true;
+    WebAssembly.compile(bytes).then((m) => {
+      compiled = m;
+    }, () => {
+      compiled = null;
+    }).finally(() => {
+      compiling = false;
+    });
+  }
+  return compiled;
+}
+
+/** The SIMD kernels bound to `memory`, or undefined where they cannot run. */
+export function simdKernelsFor(memory: WebAssembly.Memory|undefined): SimdKernels|undefined {
+  if (!enabled || !memory) return undefined;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    const module = moduleOnce();
+    if (module === undefined) return undefined;  // still compiling
+    try {
+      kernels = module ? new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as SimdKernels : null;
+    } catch {
+      kernels = null;  // e.g. a shared memory (the threaded build)
+    }
+    instances.set(memory, kernels);
+  }
+  return kernels ?? undefined;
+}

@@ -1,0 +1,367 @@
+// SIMD loops of the fused loss kernels (src/backends/fused/), compiled by AssemblyScript into a
+// small WebAssembly module that imports the tfjs wasm backend's own memory: every pointer below is
+// a tensor's offset on that heap, so nothing is copied. The module has no data segments and no
+// allocator (it must not write anywhere but the outputs it is given).
+//
+// Rebuild with `npm run build:wasm` (writes src/backends/fused/simd-module.ts).
+
+// exp(x) for f32x4 (Cephes expf): x = n·ln2 + r, e^r by a degree-6 polynomial, 2^n by the exponent
+// bits. About 1 ulp on [-87, 88]; below -87.3 it returns 0 (the true value is subnormal).
+const LOG2E = f32x4.splat(1.44269504088896341);
+const C1 = f32x4.splat(0.693359375);
+const C2 = f32x4.splat(-2.12194440e-4);
+const P0 = f32x4.splat(1.9875691500e-4);
+const P1 = f32x4.splat(1.3981999507e-3);
+const P2 = f32x4.splat(8.3334519073e-3);
+const P3 = f32x4.splat(4.1665795894e-2);
+const P4 = f32x4.splat(1.6666665459e-1);
+const P5 = f32x4.splat(5.0000001201e-1);
+const HI = f32x4.splat(88.3762626647949);
+const LO = f32x4.splat(-88.3762626647949);
+const HALF = f32x4.splat(0.5);
+const ONE = f32x4.splat(1.0);
+
+// @ts-ignore: decorator
+@inline
+function exp4(v: v128): v128 {
+  let x = f32x4.max(f32x4.min(v, HI), LO);
+  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, LOG2E), HALF));
+  x = f32x4.sub(x, f32x4.mul(fx, C1));
+  x = f32x4.sub(x, f32x4.mul(fx, C2));
+  const z = f32x4.mul(x, x);
+  let y = f32x4.add(f32x4.mul(P0, x), P1);
+  y = f32x4.add(f32x4.mul(y, x), P2);
+  y = f32x4.add(f32x4.mul(y, x), P3);
+  y = f32x4.add(f32x4.mul(y, x), P4);
+  y = f32x4.add(f32x4.mul(y, x), P5);
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), x), ONE);
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2);
+}
+
+// @ts-ignore: decorator
+@inline
+function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
+/**
+ * Per row i of z [n, c]: rowMax[i] = max_c z, rowSumExp[i] = Σ_c e^{z − max}, rowSumZ[i] = Σ_c z and,
+ * when w ≠ 0 (class weights [c]), rowSumWZ[i] = Σ_c w_c·z. NaN or ±Infinity in a row make its
+ * rowSumZ non-finite (the value checks read that).
+ */
+export function softmaxRowStats(z: usize, n: i32, c: i32, w: usize, rowMax: usize, rowSumExp: usize, rowSumZ: usize, rowSumWZ: usize): void {
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const row = z + (<usize>i * <usize>c << 2);
+    let m4 = f32x4.splat(-Infinity);
+    let z4 = f32x4.splat(0);
+    let wz4 = f32x4.splat(0);
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const v = v128.load(row + (<usize>j << 2));
+      m4 = f32x4.max(m4, v);
+      z4 = f32x4.add(z4, v);
+      if (w != 0) wz4 = f32x4.add(wz4, f32x4.mul(v, v128.load(w + (<usize>j << 2))));
+    }
+    let m = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+    let sz: f32 = f32x4.extract_lane(z4, 0) + f32x4.extract_lane(z4, 1) + f32x4.extract_lane(z4, 2) + f32x4.extract_lane(z4, 3);
+    let swz: f32 = f32x4.extract_lane(wz4, 0) + f32x4.extract_lane(wz4, 1) + f32x4.extract_lane(wz4, 2) + f32x4.extract_lane(wz4, 3);
+    for (; j < c; j++) {
+      const v = load<f32>(row + (<usize>j << 2));
+      m = max(m, v);
+      sz += v;
+      if (w != 0) swz += v * load<f32>(w + (<usize>j << 2));
+    }
+    const mv = f32x4.splat(m);
+    let s4 = f32x4.splat(0);
+    j = 0;
+    for (; j < c4; j += 4) s4 = f32x4.add(s4, exp4(f32x4.sub(v128.load(row + (<usize>j << 2)), mv)));
+    let s: f32 = f32x4.extract_lane(s4, 0) + f32x4.extract_lane(s4, 1) + f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3);
+    for (; j < c; j++) s += exp1(load<f32>(row + (<usize>j << 2)) - m);
+    store<f32>(rowMax + (<usize>i << 2), m);
+    store<f32>(rowSumExp + (<usize>i << 2), s);
+    store<f32>(rowSumZ + (<usize>i << 2), sz);
+    if (w != 0) store<f32>(rowSumWZ + (<usize>i << 2), swz);
+  }
+}
+
+/**
+ * out[i, c] = scale[i]·e^{z[i,c] − lse[i]} − shift[i]·w[c] (w ≡ 1 when its pointer is 0): the
+ * softmax cross-entropy gradient before the label's own term.
+ */
+export function softmaxAffineRows(z: usize, lse: usize, scale: usize, shift: usize, w: usize, n: i32, c: i32, out: usize): void {
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i * <usize>c << 2;
+    const row = z + offset;
+    const dst = out + offset;
+    const l = f32x4.splat(load<f32>(lse + (<usize>i << 2)));
+    const a = f32x4.splat(load<f32>(scale + (<usize>i << 2)));
+    const b = f32x4.splat(load<f32>(shift + (<usize>i << 2)));
+    let j = 0;
+    if (w == 0) {
+      for (; j < c4; j += 4) {
+        const p = exp4(f32x4.sub(v128.load(row + (<usize>j << 2)), l));
+        v128.store(dst + (<usize>j << 2), f32x4.sub(f32x4.mul(a, p), b));
+      }
+      for (; j < c; j++) {
+        store<f32>(dst + (<usize>j << 2), f32x4.extract_lane(a, 0) * exp1(load<f32>(row + (<usize>j << 2)) - f32x4.extract_lane(l, 0)) - f32x4.extract_lane(b, 0));
+      }
+    } else {
+      for (; j < c4; j += 4) {
+        const p = exp4(f32x4.sub(v128.load(row + (<usize>j << 2)), l));
+        v128.store(dst + (<usize>j << 2), f32x4.sub(f32x4.mul(a, p), f32x4.mul(b, v128.load(w + (<usize>j << 2)))));
+      }
+      for (; j < c; j++) {
+        store<f32>(dst + (<usize>j << 2), f32x4.extract_lane(a, 0) * exp1(load<f32>(row + (<usize>j << 2)) - f32x4.extract_lane(l, 0)) - f32x4.extract_lane(b, 0) * load<f32>(w + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+// ---- Residual losses (src/backends/fused/residual-losses.ts): kind 0 mse, 1 mae, 2 huber, 3 smoothL1 ----
+
+const ZERO = f32x4.splat(0);
+
+/**
+ * loss[i] = ρ(p[i] − y[i]) for n elements, and sums[0] = Σ y, sums[1] = Σ p (float32, the value
+ * checks' statistics). Huber: ½m² + t(|r| − m); smooth L1: ½m²/t + |r| − m (m = min(|r|, t)); the
+ * caller maps smooth L1 with t = 0 to mae.
+ */
+export function residualForward(kind: i32, y: usize, p: usize, n: i32, t: f32, loss: usize, sums: usize): void {
+  const half = f32x4.splat(kind == 2 ? <f32>0.5 : <f32>0.5 / t);
+  const linear = f32x4.splat(kind == 2 ? t : <f32>1);
+  const tv = f32x4.splat(t);
+  let ys = ZERO;
+  let ps = ZERO;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const yv = v128.load(y + at);
+    const pv = v128.load(p + at);
+    ys = f32x4.add(ys, yv);
+    ps = f32x4.add(ps, pv);
+    const r = f32x4.sub(pv, yv);
+    let v: v128;
+    if (kind == 0) {
+      v = f32x4.mul(r, r);
+    } else if (kind == 1) {
+      v = f32x4.abs(r);
+    } else {
+      const a = f32x4.abs(r);
+      const m = f32x4.min(a, tv);
+      v = f32x4.add(f32x4.mul(f32x4.mul(half, m), m), f32x4.mul(linear, f32x4.sub(a, m)));
+    }
+    v128.store(loss + at, v);
+  }
+  let ysum: f32 = f32x4.extract_lane(ys, 0) + f32x4.extract_lane(ys, 1) + f32x4.extract_lane(ys, 2) + f32x4.extract_lane(ys, 3);
+  let psum: f32 = f32x4.extract_lane(ps, 0) + f32x4.extract_lane(ps, 1) + f32x4.extract_lane(ps, 2) + f32x4.extract_lane(ps, 3);
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const yi = load<f32>(y + at);
+    const pi = load<f32>(p + at);
+    ysum += yi;
+    psum += pi;
+    const r = pi - yi;
+    let v: f32;
+    if (kind == 0) {
+      v = r * r;
+    } else if (kind == 1) {
+      v = abs(r);
+    } else {
+      const a = abs(r);
+      const m = min(a, t);
+      v = f32x4.extract_lane(half, 0) * m * m + f32x4.extract_lane(linear, 0) * (a - m);
+    }
+    store<f32>(loss + at, v);
+  }
+  store<f32>(sums, ysum);
+  store<f32>(sums + 4, psum);
+}
+
+/**
+ * dPred[i] = d·ρ'(p[i] − y[i]), dTrue[i] = −dPred[i], with d = dLoss[i] (perItem ≠ 0) or dLoss[0]:
+ * mse 2r, mae sign(r) (0 at 0 and NaN), huber clip(r, −t, t), smooth L1 clip(r, −t, t)/t (NaN stays NaN).
+ */
+export function residualBackward(kind: i32, y: usize, p: usize, dLoss: usize, perItem: i32, n: i32, t: f32, dTrue: usize, dPred: usize): void {
+  const tv = f32x4.splat(t);
+  const nt = f32x4.splat(-t);
+  const scale = f32x4.splat(kind == 0 ? <f32>2 : kind == 3 ? <f32>1 / t : <f32>1);
+  const d0 = f32x4.splat(load<f32>(dLoss));
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const r = f32x4.sub(v128.load(p + at), v128.load(y + at));
+    let v: v128;
+    if (kind == 0) {
+      v = r;
+    } else if (kind == 1) {
+      v = f32x4.sub(v128.and(f32x4.gt(r, ZERO), ONE), v128.and(f32x4.lt(r, ZERO), ONE));
+    } else {
+      v = f32x4.min(f32x4.max(r, nt), tv);
+    }
+    const d = perItem != 0 ? v128.load(dLoss + at) : d0;
+    const g = f32x4.mul(f32x4.mul(d, scale), v);
+    v128.store(dPred + at, g);
+    v128.store(dTrue + at, f32x4.neg(g));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const r = load<f32>(p + at) - load<f32>(y + at);
+    let v: f32;
+    if (kind == 0) {
+      v = r;
+    } else if (kind == 1) {
+      v = r > 0 ? <f32>1 : r < 0 ? <f32>-1 : <f32>0;
+    } else {
+      v = r != r ? r : min(max(r, -t), t);
+    }
+    const d = perItem != 0 ? load<f32>(dLoss + at) : f32x4.extract_lane(d0, 0);
+    const g = d * f32x4.extract_lane(scale, 0) * v;
+    store<f32>(dPred + at, g);
+    store<f32>(dTrue + at, -g);
+  }
+}
+
+// ---- Binary cross-entropy from logits (src/backends/fused/sigmoid-cross-entropy.ts) ----
+
+// log(u) for f32x4 of positive normal numbers (Cephes logf): u = m·2^e with m in [√½, √2).
+const SQRTHF = f32x4.splat(0.707106781186547524);
+const L0 = f32x4.splat(7.0376836292e-2);
+const L1 = f32x4.splat(-1.1514610310e-1);
+const L2 = f32x4.splat(1.1676998740e-1);
+const L3 = f32x4.splat(-1.2420140846e-1);
+const L4 = f32x4.splat(1.4249322787e-1);
+const L5 = f32x4.splat(-1.6668057665e-1);
+const L6 = f32x4.splat(2.0000714765e-1);
+const L7 = f32x4.splat(-2.4999993993e-1);
+const L8 = f32x4.splat(3.3333331174e-1);
+
+// @ts-ignore: decorator
+@inline
+function log4(u: v128): v128 {
+  let e = f32x4.convert_i32x4_s(i32x4.sub(v128.and(i32x4.shr_u(u, 23), i32x4.splat(0xff)), i32x4.splat(126)));
+  const m = v128.or(v128.and(u, i32x4.splat(0x807fffff)), i32x4.splat(0x3f000000));  // in [0.5, 1)
+  const small = f32x4.lt(m, SQRTHF);
+  e = f32x4.sub(e, v128.and(small, ONE));
+  const x = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, small), ONE);
+  const z = f32x4.mul(x, x);
+  let y = f32x4.add(f32x4.mul(L0, x), L1);
+  y = f32x4.add(f32x4.mul(y, x), L2);
+  y = f32x4.add(f32x4.mul(y, x), L3);
+  y = f32x4.add(f32x4.mul(y, x), L4);
+  y = f32x4.add(f32x4.mul(y, x), L5);
+  y = f32x4.add(f32x4.mul(y, x), L6);
+  y = f32x4.add(f32x4.mul(y, x), L7);
+  y = f32x4.add(f32x4.mul(y, x), L8);
+  y = f32x4.mul(f32x4.mul(y, x), z);
+  y = f32x4.add(y, f32x4.mul(e, C2));
+  y = f32x4.sub(y, f32x4.mul(HALF, z));
+  return f32x4.add(f32x4.add(x, y), f32x4.mul(e, C1));
+}
+
+/** log1p(e) for e in [0, 1]: log(1 + e)·e/((1 + e) − 1), and e where 1 + e rounds to 1. */
+// @ts-ignore: decorator
+@inline
+function log1p4(e: v128): v128 {
+  const u = f32x4.add(ONE, e);
+  const exact = f32x4.div(f32x4.mul(log4(u), e), f32x4.sub(u, ONE));
+  return v128.bitselect(e, exact, f32x4.eq(u, ONE));
+}
+
+/**
+ * (1 − y)·x + softplus(−x) in the form without cancellation for 0/1 targets (tfjs's and torch's
+ * stable form): max(x, 0) − x·y + log1p(e^{−|x|}).
+ */
+// @ts-ignore: decorator
+@inline
+function sigmoidCe4(x: v128, y: v128, e: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.max(x, ZERO), f32x4.mul(x, y)), log1p4(e));
+}
+
+/**
+ * loss[i] = (1 − y)·x + softplus(−x), y = t·keep + half (label smoothing), over n elements; stats:
+ * Σt, min t, max t, Σx (float32; the value checks').
+ */
+export function sigmoidCrossEntropyForward(x: usize, t: usize, n: i32, keep: f32, half: f32, loss: usize, stats: usize): void {
+  const kv = f32x4.splat(keep);
+  const hv = f32x4.splat(half);
+  let tSum = ZERO;
+  let tMin = f32x4.splat(Infinity);
+  let tMax = f32x4.splat(-Infinity);
+  let xSum = ZERO;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const xv = v128.load(x + at);
+    const tv = v128.load(t + at);
+    tSum = f32x4.add(tSum, tv);
+    tMin = f32x4.pmin(tMin, tv);
+    tMax = f32x4.pmax(tMax, tv);
+    xSum = f32x4.add(xSum, xv);
+    const y = f32x4.add(f32x4.mul(tv, kv), hv);
+    const e = exp4(f32x4.neg(f32x4.abs(xv)));
+    v128.store(loss + at, sigmoidCe4(xv, y, e));
+  }
+  let ts: f32 = f32x4.extract_lane(tSum, 0) + f32x4.extract_lane(tSum, 1) + f32x4.extract_lane(tSum, 2) + f32x4.extract_lane(tSum, 3);
+  let xs: f32 = f32x4.extract_lane(xSum, 0) + f32x4.extract_lane(xSum, 1) + f32x4.extract_lane(xSum, 2) + f32x4.extract_lane(xSum, 3);
+  let lo = min(min(f32x4.extract_lane(tMin, 0), f32x4.extract_lane(tMin, 1)), min(f32x4.extract_lane(tMin, 2), f32x4.extract_lane(tMin, 3)));
+  let hi = max(max(f32x4.extract_lane(tMax, 0), f32x4.extract_lane(tMax, 1)), max(f32x4.extract_lane(tMax, 2), f32x4.extract_lane(tMax, 3)));
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const xv = load<f32>(x + at);
+    const tv = load<f32>(t + at);
+    ts += tv;
+    xs += xv;
+    if (tv < lo) lo = tv;
+    if (tv > hi) hi = tv;
+    const v = f32x4.splat(xv);
+    const y = f32x4.splat(tv * keep + half);
+    store<f32>(loss + at, f32x4.extract_lane(sigmoidCe4(v, y, exp4(f32x4.neg(f32x4.abs(v)))), 0));
+  }
+  store<f32>(stats, ts);
+  store<f32>(stats + 4, lo);
+  store<f32>(stats + 8, hi);
+  store<f32>(stats + 12, xs);
+}
+
+/**
+ * dLogits = d·(σ(x) − y) as d·((1 − y)·σ(x) − y·σ(−x)) (no cancellation for 0/1 targets),
+ * dTargets = −d·keep·x, d = dLoss[i] (perItem ≠ 0) or dLoss[0].
+ */
+export function sigmoidCrossEntropyBackward(x: usize, t: usize, dLoss: usize, perItem: i32, n: i32, keep: f32, half: f32,
+                                            dTargets: usize, dLogits: usize): void {
+  const kv = f32x4.splat(keep);
+  const hv = f32x4.splat(half);
+  const d0 = f32x4.splat(load<f32>(dLoss));
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const xv = v128.load(x + at);
+    const y = f32x4.add(f32x4.mul(v128.load(t + at), kv), hv);
+    const e = exp4(f32x4.neg(f32x4.abs(xv)));
+    const inv = f32x4.div(ONE, f32x4.add(ONE, e));
+    const nonNegative = f32x4.ge(xv, ZERO);
+    const p = v128.bitselect(inv, f32x4.mul(e, inv), nonNegative);
+    const q = v128.bitselect(f32x4.mul(e, inv), inv, nonNegative);
+    const d = perItem != 0 ? v128.load(dLoss + at) : d0;
+    v128.store(dLogits + at, f32x4.mul(d, f32x4.sub(f32x4.mul(f32x4.sub(ONE, y), p), f32x4.mul(y, q))));
+    v128.store(dTargets + at, f32x4.neg(f32x4.mul(f32x4.mul(d, kv), xv)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const xv = load<f32>(x + at);
+    const y = load<f32>(t + at) * keep + half;
+    const e = f32x4.extract_lane(exp4(f32x4.splat(-abs(xv))), 0);
+    const p = xv >= 0 ? <f32>1 / (<f32>1 + e) : e / (<f32>1 + e);
+    const q = xv >= 0 ? e / (<f32>1 + e) : <f32>1 / (<f32>1 + e);
+    const d = perItem != 0 ? load<f32>(dLoss + at) : f32x4.extract_lane(d0, 0);
+    store<f32>(dLogits + at, d * ((<f32>1 - y) * p - y * q));
+    store<f32>(dTargets + at, -d * keep * xv);
+  }
+}
