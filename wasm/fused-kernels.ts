@@ -365,3 +365,228 @@ export function sigmoidCrossEntropyBackward(x: usize, t: usize, dLoss: usize, pe
     store<f32>(dTargets + at, -d * keep * xv);
   }
 }
+
+// ---- Softmax cross-entropy against dense targets (src/backends/fused/softmax-cross-entropy.ts) ----
+
+/**
+ * Per row i of z and targets y [n, c], with a_c = w_c·(y_c·keep + spread) (w ≡ 1 when its pointer
+ * is 0) and m = rowMax[i]: mass[i] = Σ a_c and shifted[i] = Σ a_c·(m − z_c) (both ≥ 0: the loss is
+ * shifted + mass·log Σ e^{z − m}, without cancellation); stats: Σ y, min y, max y (float32).
+ */
+export function denseTargetRows(z: usize, y: usize, w: usize, n: i32, c: i32, keep: f32, spread: f32, rowMax: usize,
+                                mass: usize, shifted: usize, stats: usize): void {
+  const kv = f32x4.splat(keep);
+  const sv = f32x4.splat(spread);
+  let ySum = ZERO;
+  let yMin = f32x4.splat(Infinity);
+  let yMax = f32x4.splat(-Infinity);
+  let ys: f32 = 0;
+  let lo: f32 = Infinity;
+  let hi: f32 = -Infinity;
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i * <usize>c << 2;
+    const m = load<f32>(rowMax + (<usize>i << 2));
+    const mv = f32x4.splat(m);
+    let a4 = ZERO;
+    let s4 = ZERO;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const at = offset + (<usize>j << 2);
+      const yv = v128.load(y + at);
+      ySum = f32x4.add(ySum, yv);
+      yMin = f32x4.pmin(yMin, yv);
+      yMax = f32x4.pmax(yMax, yv);
+      let a = f32x4.add(f32x4.mul(yv, kv), sv);
+      if (w != 0) a = f32x4.mul(a, v128.load(w + (<usize>j << 2)));
+      a4 = f32x4.add(a4, a);
+      s4 = f32x4.add(s4, f32x4.mul(a, f32x4.sub(mv, v128.load(z + at))));
+    }
+    let am: f32 = f32x4.extract_lane(a4, 0) + f32x4.extract_lane(a4, 1) + f32x4.extract_lane(a4, 2) + f32x4.extract_lane(a4, 3);
+    let sh: f32 = f32x4.extract_lane(s4, 0) + f32x4.extract_lane(s4, 1) + f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3);
+    for (; j < c; j++) {
+      const at = offset + (<usize>j << 2);
+      const yv = load<f32>(y + at);
+      ys += yv;
+      if (yv < lo) lo = yv;
+      if (yv > hi) hi = yv;
+      let a = yv * keep + spread;
+      if (w != 0) a *= load<f32>(w + (<usize>j << 2));
+      am += a;
+      sh += a * (m - load<f32>(z + at));
+    }
+    store<f32>(mass + (<usize>i << 2), am);
+    store<f32>(shifted + (<usize>i << 2), sh);
+  }
+  ys += f32x4.extract_lane(ySum, 0) + f32x4.extract_lane(ySum, 1) + f32x4.extract_lane(ySum, 2) + f32x4.extract_lane(ySum, 3);
+  lo = min(lo, min(min(f32x4.extract_lane(yMin, 0), f32x4.extract_lane(yMin, 1)), min(f32x4.extract_lane(yMin, 2), f32x4.extract_lane(yMin, 3))));
+  hi = max(hi, max(max(f32x4.extract_lane(yMax, 0), f32x4.extract_lane(yMax, 1)), max(f32x4.extract_lane(yMax, 2), f32x4.extract_lane(yMax, 3))));
+  store<f32>(stats, ys);
+  store<f32>(stats + 4, lo);
+  store<f32>(stats + 8, hi);
+}
+
+/**
+ * The backward pass of the dense softmax cross-entropy, per row i with m, L = rowShift[2i], [2i+1]
+ * (the row maximum and log Σ e^{z − m}), d = upstream[i] and A = mass[i]: log p = (z − m) − L,
+ * dLogits = d·A·p − d·a_c, dTargets = −d·keep·w_c·log p.
+ */
+export function denseSoftmaxBackward(z: usize, y: usize, w: usize, rowShift: usize, mass: usize, upstream: usize, n: i32, c: i32,
+                                     keep: f32, spread: f32, dTargets: usize, dLogits: usize): void {
+  const kv = f32x4.splat(keep);
+  const sv = f32x4.splat(spread);
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i * <usize>c << 2;
+    const m = f32x4.splat(load<f32>(rowShift + (<usize>i << 3)));
+    const l = f32x4.splat(load<f32>(rowShift + (<usize>i << 3) + 4));
+    const d = load<f32>(upstream + (<usize>i << 2));
+    const dv = f32x4.splat(d);
+    const scale = f32x4.splat(d * load<f32>(mass + (<usize>i << 2)));
+    const dk = f32x4.splat(-d * keep);
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const at = offset + (<usize>j << 2);
+      const logp = f32x4.sub(f32x4.sub(v128.load(z + at), m), l);
+      let a = f32x4.add(f32x4.mul(v128.load(y + at), kv), sv);
+      let t = dk;
+      if (w != 0) {
+        const wv = v128.load(w + (<usize>j << 2));
+        a = f32x4.mul(a, wv);
+        t = f32x4.mul(t, wv);
+      }
+      v128.store(dLogits + at, f32x4.sub(f32x4.mul(scale, exp4(logp)), f32x4.mul(dv, a)));
+      v128.store(dTargets + at, f32x4.mul(t, logp));
+    }
+    for (; j < c; j++) {
+      const at = offset + (<usize>j << 2);
+      const logp = (load<f32>(z + at) - f32x4.extract_lane(m, 0)) - f32x4.extract_lane(l, 0);
+      const wc: f32 = w != 0 ? load<f32>(w + (<usize>j << 2)) : 1;
+      const a = wc * (load<f32>(y + at) * keep + spread);
+      store<f32>(dLogits + at, f32x4.extract_lane(scale, 0) * exp1(logp) - d * a);
+      store<f32>(dTargets + at, -d * keep * wc * logp);
+    }
+  }
+}
+
+// ---- Binary focal loss from logits, γ ∈ {0, 1, 2} (src/backends/fused/sigmoid-cross-entropy.ts) ----
+
+// @ts-ignore: decorator
+@inline
+function power4(m: v128, gamma: i32): v128 {
+  return gamma == 0 ? ONE : gamma == 1 ? m : f32x4.mul(m, m);
+}
+
+/**
+ * loss = α_t·m^γ·ce with y = t·keep + half, ce = max(x, 0) − x·y + log1p(e^{−|x|}),
+ * m = y·σ(−x) + (1 − y)·σ(x), α_t = y·α + (1 − y)(1 − α) when useAlpha ≠ 0 (else 1); stats as
+ * {@link sigmoidCrossEntropyForward}.
+ */
+export function sigmoidFocalForward(x: usize, t: usize, n: i32, keep: f32, half: f32, gamma: i32, useAlpha: i32, alpha: f32,
+                                    loss: usize, stats: usize): void {
+  const kv = f32x4.splat(keep);
+  const hv = f32x4.splat(half);
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(<f32>1 - alpha);
+  let tSum = ZERO;
+  let tMin = f32x4.splat(Infinity);
+  let tMax = f32x4.splat(-Infinity);
+  let xSum = ZERO;
+  let ts: f32 = 0;
+  let xs: f32 = 0;
+  let lo: f32 = Infinity;
+  let hi: f32 = -Infinity;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const xv = v128.load(x + at);
+    const tv = v128.load(t + at);
+    tSum = f32x4.add(tSum, tv);
+    tMin = f32x4.pmin(tMin, tv);
+    tMax = f32x4.pmax(tMax, tv);
+    xSum = f32x4.add(xSum, xv);
+    v128.store(loss + at, focalLane4(xv, tv, kv, hv, gamma, useAlpha, av, bv));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const xk = load<f32>(x + at);
+    const tk = load<f32>(t + at);
+    xs += xk;
+    ts += tk;
+    if (tk < lo) lo = tk;
+    if (tk > hi) hi = tk;
+    store<f32>(loss + at, f32x4.extract_lane(focalLane4(f32x4.splat(xk), f32x4.splat(tk), kv, hv, gamma, useAlpha, av, bv), 0));
+  }
+  ts += f32x4.extract_lane(tSum, 0) + f32x4.extract_lane(tSum, 1) + f32x4.extract_lane(tSum, 2) + f32x4.extract_lane(tSum, 3);
+  xs += f32x4.extract_lane(xSum, 0) + f32x4.extract_lane(xSum, 1) + f32x4.extract_lane(xSum, 2) + f32x4.extract_lane(xSum, 3);
+  lo = min(lo, min(min(f32x4.extract_lane(tMin, 0), f32x4.extract_lane(tMin, 1)), min(f32x4.extract_lane(tMin, 2), f32x4.extract_lane(tMin, 3))));
+  hi = max(hi, max(max(f32x4.extract_lane(tMax, 0), f32x4.extract_lane(tMax, 1)), max(f32x4.extract_lane(tMax, 2), f32x4.extract_lane(tMax, 3))));
+  store<f32>(stats, ts);
+  store<f32>(stats + 4, lo);
+  store<f32>(stats + 8, hi);
+  store<f32>(stats + 12, xs);
+}
+
+// @ts-ignore: decorator
+@inline
+function focalLane4(xv: v128, tv: v128, kv: v128, hv: v128, gamma: i32, useAlpha: i32, av: v128, bv: v128): v128 {
+  const y = f32x4.add(f32x4.mul(tv, kv), hv);
+  const e = exp4(f32x4.neg(f32x4.abs(xv)));
+  const inv = f32x4.div(ONE, f32x4.add(ONE, e));
+  const nonNegative = f32x4.ge(xv, ZERO);
+  const p = v128.bitselect(inv, f32x4.mul(e, inv), nonNegative);
+  const q = v128.bitselect(f32x4.mul(e, inv), inv, nonNegative);
+  const m = f32x4.add(f32x4.mul(y, q), f32x4.mul(f32x4.sub(ONE, y), p));
+  let v = f32x4.mul(sigmoidCe4(xv, y, e), power4(m, gamma));
+  if (useAlpha != 0) v = f32x4.mul(v, f32x4.add(f32x4.mul(y, av), f32x4.mul(f32x4.sub(ONE, y), bv)));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline
+function focalGradLane4(xv: v128, tv: v128, kv: v128, hv: v128, gamma: i32, useAlpha: i32, av: v128, bv: v128): v128 {
+  const y = f32x4.add(f32x4.mul(tv, kv), hv);
+  const e = exp4(f32x4.neg(f32x4.abs(xv)));
+  const inv = f32x4.div(ONE, f32x4.add(ONE, e));
+  const nonNegative = f32x4.ge(xv, ZERO);
+  const p = v128.bitselect(inv, f32x4.mul(e, inv), nonNegative);
+  const q = v128.bitselect(f32x4.mul(e, inv), inv, nonNegative);
+  const pMinusY = f32x4.sub(f32x4.mul(f32x4.sub(ONE, y), p), f32x4.mul(y, q));
+  let g: v128;
+  if (gamma == 0) {
+    g = pMinusY;
+  } else {
+    const m = f32x4.add(f32x4.mul(y, q), f32x4.mul(f32x4.sub(ONE, y), p));
+    const below = power4(m, gamma - 1);
+    const ce = sigmoidCe4(xv, y, e);
+    const slope = f32x4.mul(f32x4.mul(f32x4.mul(f32x4.splat(<f32>gamma), below), f32x4.sub(ONE, f32x4.add(y, y))),
+                            f32x4.mul(f32x4.mul(p, q), ce));
+    g = f32x4.add(f32x4.mul(power4(m, gamma), pMinusY), slope);
+  }
+  if (useAlpha != 0) g = f32x4.mul(g, f32x4.add(f32x4.mul(y, av), f32x4.mul(f32x4.sub(ONE, y), bv)));
+  return g;
+}
+
+/** dLogits = d·∂loss/∂x of {@link sigmoidFocalForward}, d = dLoss[i] (perItem ≠ 0) or dLoss[0]. */
+export function sigmoidFocalBackward(x: usize, t: usize, dLoss: usize, perItem: i32, n: i32, keep: f32, half: f32, gamma: i32,
+                                     useAlpha: i32, alpha: f32, dLogits: usize): void {
+  const kv = f32x4.splat(keep);
+  const hv = f32x4.splat(half);
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(<f32>1 - alpha);
+  const d0 = f32x4.splat(load<f32>(dLoss));
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const at = <usize>i << 2;
+    const d = perItem != 0 ? v128.load(dLoss + at) : d0;
+    v128.store(dLogits + at, f32x4.mul(d, focalGradLane4(v128.load(x + at), v128.load(t + at), kv, hv, gamma, useAlpha, av, bv)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    const g = focalGradLane4(f32x4.splat(load<f32>(x + at)), f32x4.splat(load<f32>(t + at)), kv, hv, gamma, useAlpha, av, bv);
+    const d = perItem != 0 ? load<f32>(dLoss + at) : f32x4.extract_lane(d0, 0);
+    store<f32>(dLogits + at, d * f32x4.extract_lane(g, 0));
+  }
+}

@@ -190,6 +190,55 @@ describe('fused kernels: host memory', () => {
     tf.dispose([z, y]);
   });
 
+  // Every loss with SIMD loops, on logits with the extremes (±100, ±1e4, 0, subnormal-producing)
+  // and a length that is not a multiple of the vector width. On cpu both runs are JavaScript.
+  const extremes = [0, 1e-8, -1e-8, 0.5, -0.5, 3, -3, 17, -17, 30, -30, 88, -88, 100, -100, 1e4, -1e4, 15.9, -16.2];
+  const simdCases: Array<[string, (t: tf.Tensor, x: tf.Tensor) => tf.Tensor, 'binary'|'normal'|'soft']> = [
+    ['binaryCrossentropy', (t, x) => losses.binaryCrossentropy(t, x, {fromLogits: true, reduction: 'none'}), 'binary'],
+    ['binaryCrossentropy, labelSmoothing', (t, x) => losses.binaryCrossentropy(t, x, {fromLogits: true, labelSmoothing: 0.1, reduction: 'none'}), 'binary'],
+    ['binaryFocalCrossentropy', (t, x) => losses.binaryFocalCrossentropy(t, x, {fromLogits: true, reduction: 'none'}), 'binary'],
+    ['binaryFocalCrossentropy γ 1, α', (t, x) => losses.binaryFocalCrossentropy(t, x, {fromLogits: true, gamma: 1, alpha: 0.25, reduction: 'none'}), 'binary'],
+    ['binaryFocalCrossentropy γ 0', (t, x) => losses.binaryFocalCrossentropy(t, x, {fromLogits: true, gamma: 0, reduction: 'none'}), 'binary'],
+    ['meanSquaredError', (t, x) => losses.meanSquaredError(t, x, {reduction: 'none'}), 'normal'],
+    ['meanAbsoluteError', (t, x) => losses.meanAbsoluteError(t, x, {reduction: 'none'}), 'normal'],
+    ['huberLoss δ 2', (t, x) => losses.huberLoss(t, x, {delta: 2, reduction: 'none'}), 'normal'],
+    ['smoothL1Loss β 0.5', (t, x) => losses.smoothL1Loss(t, x, {beta: 0.5, reduction: 'none'}), 'normal'],
+  ];
+  it.each(simdCases)('%s: the SIMD loops and the JavaScript loops agree (value and gradients)', (name, loss, targets) => {
+    const x = tf.concat([tf.tensor1d(extremes), tf.randomNormal([1001], 0, 5, 'float32', 21)]).reshape([-1, 5]);
+    const t = targets === 'binary' ? tf.cast(tf.greater(tf.randomUniform(x.shape, 0, 1, 'float32', 22), 0.5), 'float32') :
+                                     tf.randomNormal(x.shape, 0, 5, 'float32', 23);
+    const run = (simd: boolean) => tf.tidy(() => {
+      setSimdKernels(simd);
+      // The focal loss gives its targets no gradient: differentiate yPred alone there.
+      const both = !name.startsWith('binaryFocal');
+      const {value, grads} = both ? tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => loss(a, b))([t, x]) :
+                                    tf.valueAndGrads((b: tf.Tensor) => loss(t, b))([x]);
+      return [value, ...grads].map((g) => Array.from(g.dataSync()));
+    });
+    const simd = run(true);
+    const plain = run(false);
+    const what = simd.length === 3 ? ['value', 'dYTrue', 'dYPred'] : ['value', 'dYPred'];
+    simd.forEach((values, i) => expectClose(values, plain[i], {rtol: 2e-5, atol: 1e-6, what: what[i]}));
+    tf.dispose([x, t]);
+  });
+
+  it('dense targets (categoricalCrossentropy, soft targets, class weights): the SIMD and JavaScript loops agree', () => {
+    const z = tf.concat([tf.tensor2d([[1e4, 1e4 + 0.5, 1e4 - 1, 1e4 + 2, 0, 0, 1, 2, 3], [-80, 80, 0, 1, 2, 3, 4, 5, 6]]),
+                         tf.randomNormal([31, 9], 0, 4, 'float32', 24)]);
+    const y = tf.softmax(tf.randomNormal([33, 9], 0, 2, 'float32', 25));
+    const run = (simd: boolean) => tf.tidy(() => {
+      setSimdKernels(simd);
+      const {value, grads} = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => losses.categoricalCrossentropy(a, b,
+          {fromLogits: true, labelSmoothing: 0.1, classWeights: [1, 2, 0.5, 1, 1, 3, 1, 1, 0], reduction: 'none'}))([y, z]);
+      return [value, ...grads].map((g) => Array.from(g.dataSync()));
+    });
+    const simd = run(true);
+    const plain = run(false);
+    simd.forEach((values, i) => expectClose(values, plain[i], {rtol: 2e-5, atol: 1e-6, what: ['value', 'dYTrue', 'dYPred'][i]}));
+    tf.dispose([z, y]);
+  });
+
   it('a large vocabulary costs at most one extra copy of the logits beyond the gradient (peak bytes)', async () => {
     const [n, c] = [256, 8000];
     const z = logits([n, c], 17);

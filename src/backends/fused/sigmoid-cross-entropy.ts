@@ -44,6 +44,11 @@ function attrsOf(call: HostKernelCall): SigmoidCrossEntropyAttrs {
   return call.attrs as unknown as SigmoidCrossEntropyAttrs;
 }
 
+/** The focusing parameters the SIMD loops take (the default 2, and 0 and 1); others run in JavaScript. */
+function simdGamma(gamma: number): boolean {
+  return gamma === 0 || gamma === 1 || gamma === 2;
+}
+
 /** The statistics of the checks, accumulated over one pass. */
 class CheckStatistics {
   targetSum = 0;
@@ -67,9 +72,14 @@ function forwardRun(call: HostKernelCall, [loss, itemWeights, statistics]: HostA
   const half = eps / 2;
   const period = posWeight ? posWeight.length : 1;
   const writeItemWeights = itemWeights.length > 0;
-  if (call.simd && !focal && !posWeight && ignoreIndex === null) {
+  if (call.simd && !posWeight && ignoreIndex === null && (!focal || simdGamma(gamma))) {
     const [sums] = call.scratch;
-    call.simd.sigmoidCrossEntropyForward(x.byteOffset, t.byteOffset, x.length, keep, half, loss.byteOffset, sums.byteOffset);
+    if (focal) {
+      call.simd.sigmoidFocalForward(x.byteOffset, t.byteOffset, x.length, keep, half, gamma, alpha === null ? 0 : 1,
+                                    alpha ?? 0, loss.byteOffset, sums.byteOffset);
+    } else {
+      call.simd.sigmoidCrossEntropyForward(x.byteOffset, t.byteOffset, x.length, keep, half, loss.byteOffset, sums.byteOffset);
+    }
     if (checks && statistics.length) statistics.set(sums);
     return;
   }
@@ -159,6 +169,11 @@ function focalBackwardRun(call: HostKernelCall, [dLogits]: HostArray[]): void {
   const keep = 1 - eps;
   const half = eps / 2;
   const perItem = dLoss.length !== 1;
+  if (call.simd && ignoreIndex === null && simdGamma(gamma)) {
+    call.simd.sigmoidFocalBackward(x.byteOffset, t.byteOffset, dLoss.byteOffset, perItem ? 1 : 0, x.length, keep, half, gamma,
+                                   alpha === null ? 0 : 1, alpha ?? 0, dLogits.byteOffset);
+    return;
+  }
   for (let i = 0; i < x.length; i++) {
     const raw = t[i];
     if (ignoreIndex !== null && raw === ignoreIndex) {
@@ -215,6 +230,7 @@ export function registerSigmoidCrossEntropy(): void {
     name: BINARY_FOCAL,
     inputNames: ['logits', 'targets'],
     outputs: forwardOutputs,
+    scratch: () => [SIGMOID_CE_STATISTICS],  // the SIMD loop's statistics
     run: (call, outputs) => forwardRun(call, outputs, true),
   });
   registerHostKernel({

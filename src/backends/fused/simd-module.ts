@@ -18,6 +18,14 @@ export interface SimdKernels {
   sigmoidCrossEntropyForward(x: number, t: number, n: number, keep: number, half: number, loss: number, stats: number): void;
   sigmoidCrossEntropyBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number,
                               dTargets: number, dLogits: number): void;
+  denseTargetRows(z: number, y: number, w: number, n: number, c: number, keep: number, spread: number, rowMax: number,
+                  mass: number, shifted: number, stats: number): void;
+  denseSoftmaxBackward(z: number, y: number, w: number, rowShift: number, mass: number, upstream: number, n: number, c: number,
+                       keep: number, spread: number, dTargets: number, dLogits: number): void;
+  sigmoidFocalForward(x: number, t: number, n: number, keep: number, half: number, gamma: number, useAlpha: number, alpha: number,
+                      loss: number, stats: number): void;
+  sigmoidFocalBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number, gamma: number,
+                       useAlpha: number, alpha: number, dLogits: number): void;
 }
 
 let enabled = true;

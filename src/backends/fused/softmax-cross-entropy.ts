@@ -245,6 +245,26 @@ function denseForwardRun(call: HostKernelCall, [loss, rowShift, targetMass, stat
   let yMin = Infinity;
   let yMax = -Infinity;
   const simd = simdRowMaxSumExp(call, z, n, numClasses);
+  if (simd && call.simd) {
+    // The per-class loop too: the target mass, Σ a·(max − z) and the targets' statistics.
+    const [rowMax, rowSumExp, rowSumZ] = simd;
+    const [mass, shifted, targetStatistics] = call.scratch.slice(4);
+    call.simd.denseTargetRows(z.byteOffset, y.byteOffset, weights ? weights.byteOffset : 0, n, numClasses, keep, spread,
+                              rowMax.byteOffset, mass.byteOffset, shifted.byteOffset, targetStatistics.byteOffset);
+    for (let i = 0; i < n; i++) {
+      const logSum = Math.log(rowSumExp[i]);
+      rowShift[2 * i] = rowMax[i];
+      rowShift[2 * i + 1] = logSum;
+      targetMass[i] = mass[i];
+      loss[i] = shifted[i] + mass[i] * logSum;
+      zSum += rowSumZ[i];
+    }
+    if (checks && statistics.length) {
+      statistics.set(targetStatistics.subarray(0, 3));
+      statistics[3] = zSum;
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const row = i * numClasses;
     let max = -Infinity;
@@ -322,9 +342,14 @@ function denseBackwardRun(call: HostKernelCall, [dTargets, dLogits]: HostArray[]
   const keep = 1 - eps;
   const spread = eps / numClasses;
   const perItem = dLoss.length !== 1;
-  // d·A·p by the SIMD module where it runs; the rest (no exponentials) in JavaScript.
-  const simd = simdScaledSoftmax(call, z, n, numClasses, dLogits,
-      (i) => [rowShift[2 * i] + rowShift[2 * i + 1], (perItem ? dLoss[i] : dLoss[0]) * targetMass[i]]);
+  if (call.simd) {
+    const [upstream] = call.scratch;
+    for (let i = 0; i < n; i++) upstream[i] = perItem ? dLoss[i] : dLoss[0];
+    call.simd.denseSoftmaxBackward(z.byteOffset, y.byteOffset, weights ? weights.byteOffset : 0, rowShift.byteOffset,
+                                   targetMass.byteOffset, upstream.byteOffset, n, numClasses, keep, spread,
+                                   dTargets.byteOffset, dLogits.byteOffset);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const row = i * numClasses;
     const d = perItem ? dLoss[i] : dLoss[0];
@@ -334,8 +359,7 @@ function denseBackwardRun(call: HostKernelCall, [dTargets, dLogits]: HostArray[]
     for (let c = 0; c < numClasses; c++) {
       const w = weights ? weights[c] : 1;
       const logp = (z[row + c] - max) - logSum;
-      const pTerm = simd ? dLogits[row + c] : scale * Math.exp(logp);
-      dLogits[row + c] = pTerm - d * w * (y[row + c] * keep + spread);
+      dLogits[row + c] = scale * Math.exp(logp) - d * w * (y[row + c] * keep + spread);
       dTargets[row + c] = -d * keep * w * logp;
     }
   }
@@ -356,14 +380,15 @@ export function registerDenseSoftmaxCrossEntropy(): void {
         {shape: [checks ? DENSE_SOFTMAX_CE_STATISTICS : 0], dtype: 'float32'},
       ];
     },
-    scratch: rowScratch,
+    // rowScratch, then the SIMD loop's target mass, Σ a·(max − z) and targets' statistics.
+    scratch: (call) => [...rowScratch(call), call.shapes[0][0], call.shapes[0][0], 3],
     run: denseForwardRun,
   });
   registerHostKernel({
     name: DENSE_SOFTMAX_CE_GRAD,
     inputNames: ['logits', 'targets', 'rowShift', 'targetMass', 'dLoss', 'classWeights?'],
     outputs: (call) => [{shape: call.shapes[0], dtype: 'float32'}, {shape: call.shapes[0], dtype: 'float32'}],
-    scratch: affineScratch,
+    scratch: (call) => [call.shapes[0][0]],  // the SIMD loop's upstream gradient per row
     run: denseBackwardRun,
   });
 }
