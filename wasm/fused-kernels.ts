@@ -21,10 +21,15 @@ const LO = f32x4.splat(-88.3762626647949);
 const HALF = f32x4.splat(0.5);
 const ONE = f32x4.splat(1.0);
 
+// 1.5·2^23: adding it to a float32 integer n in ±2^22 leaves n in the low mantissa bits.
+const ROUNDER = f32x4.splat(12582912.0);
+
 // @ts-ignore: decorator
 @inline
 function exp4(v: v128): v128 {
-  let x = f32x4.max(f32x4.min(v, HI), LO);
+  // pmin/pmax (one instruction each on x64, where min/max take several for their NaN rules) in
+  // the order that keeps a NaN: pmin(v, HI) is HI < v ? HI : v.
+  let x = f32x4.pmax(f32x4.pmin(v, HI), LO);
   const fx = f32x4.floor(f32x4.add(f32x4.mul(x, LOG2E), HALF));
   x = f32x4.sub(x, f32x4.mul(fx, C1));
   x = f32x4.sub(x, f32x4.mul(fx, C2));
@@ -35,7 +40,8 @@ function exp4(v: v128): v128 {
   y = f32x4.add(f32x4.mul(y, x), P4);
   y = f32x4.add(f32x4.mul(y, x), P5);
   y = f32x4.add(f32x4.add(f32x4.mul(y, z), x), ONE);
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  // 2^fx from the bits of fx + ROUNDER (n = bits − bits(ROUNDER)), cheaper than a saturating truncation.
+  const pow2 = i32x4.shl(i32x4.add(i32x4.sub(f32x4.add(fx, ROUNDER), ROUNDER), i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2);
 }
 
@@ -60,7 +66,7 @@ export function softmaxRowStats(z: usize, n: i32, c: i32, w: usize, rowMax: usiz
     let j = 0;
     for (; j < c4; j += 4) {
       const v = v128.load(row + (<usize>j << 2));
-      m4 = f32x4.max(m4, v);
+      m4 = f32x4.pmax(m4, v);  // skips a NaN: Σ z below is NaN then, and so is Σ e^{z − max}
       z4 = f32x4.add(z4, v);
       if (w != 0) wz4 = f32x4.add(wz4, f32x4.mul(v, v128.load(w + (<usize>j << 2))));
     }

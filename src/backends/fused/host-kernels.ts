@@ -37,6 +37,11 @@ export interface HostKernel {
   inputNames: readonly string[];
   /** The outputs' shapes and dtypes for this call, from `shapes` and `attrs` (inputs are not readable yet). */
   outputs(call: HostKernelCall): Array<{shape: number[]; dtype: 'float32'|'int32'}>;
+  /**
+   * The backends it is registered for (default both). A kernel whose JavaScript loops lose to the
+   * wasm backend's own SIMD kernels is left to the composite there.
+   */
+  backends?: ReadonlyArray<typeof HOST_BACKENDS[number]>;
   /** The lengths of the float32 work arrays `run` needs (default none). */
   scratch?(call: HostKernelCall): number[];
   /** Fills the outputs (zero-initialised on cpu, uninitialised on wasm: write every element). */
@@ -115,7 +120,7 @@ export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
 
 /** Registers a host kernel for the cpu and wasm backends (once per kernel and backend). */
 export function registerHostKernel(kernel: HostKernel): void {
-  for (const backendName of HOST_BACKENDS) {
+  for (const backendName of kernel.backends ?? HOST_BACKENDS) {
     if (tf.getKernel(kernel.name, backendName)) continue;
     const kernelFunc = backendName === 'cpu' ? cpuKernel(kernel) : wasmKernel(kernel);
     tf.registerKernel({kernelName: kernel.name, backendName, kernelFunc});

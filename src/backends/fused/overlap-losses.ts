@@ -407,8 +407,11 @@ function backwardRun(call: HostKernelCall, [grad]: HostArray[]): void {
 
 /** Registers both kernels for the host backends. */
 export function registerOverlapLosses(): void {
+  // cpu only: on wasm these JavaScript loops (a per-pixel softmax, per-class sums) measured 1.25×
+  // the composite of the backend's own SIMD kernels (bench/fused.ts, Dice on [16,64,64,4]).
   registerHostKernel({
     name: OVERLAP_LOSS,
+    backends: ['cpu'],
     inputNames: ['yPred', 'yTrue', 'classWeights?'],
     outputs: (call) => {
       const a = attrsOf(call);
@@ -425,6 +428,7 @@ export function registerOverlapLosses(): void {
   });
   registerHostKernel({
     name: OVERLAP_LOSS_GRAD,
+    backends: ['cpu'],
     inputNames: ['probabilities', 'yTrue', 'terms', 'dLoss', 'classWeights?'],
     outputs: (call) => [{shape: call.shapes[0], dtype: 'float32'}],
     run: backwardRun,
