@@ -3,6 +3,9 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs';
 
+import {seededRandom} from '../examples/common/random';
+import {setFusedKernels} from '../src/core/fused';
+
 export interface FixtureTensor {
   shape: number[];
   dtype?: 'float32'|'int32';
@@ -108,4 +111,22 @@ export function valueRange(values: ArrayLike<number>): [number, number] {
 }
 
 /** A deterministic pseudo-random stream, so test inputs do not depend on Math.random. */
-export {seededRandom} from '../examples/common/random';
+export {seededRandom};
+
+/** Uniform values in [lo, hi) of `shape`, from a seeded generator. */
+export function uniformTensor(shape: number[], seed: number, lo: number, hi: number): tf.Tensor {
+  const rnd = seededRandom(seed);
+  return tf.tensor(Array.from({length: shape.reduce((a, b) => a * b, 1)}, () => lo + (hi - lo) * rnd()), shape);
+}
+
+/** `f` with fused kernels on, then off (the composite reference), fused kernels on again after. */
+export function fusedAndComposite<T>(f: () => T): [T, T] {
+  setFusedKernels(true);
+  const fused = f();
+  setFusedKernels(false);
+  try {
+    return [fused, f()];
+  } finally {
+    setFusedKernels(true);
+  }
+}

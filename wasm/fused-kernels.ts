@@ -51,6 +51,25 @@ function exp1(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
 
+// Horizontal reductions of the four lanes.
+// @ts-ignore: decorator
+@inline
+function sum4(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function min4(v: v128): f32 {
+  return min(min(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), min(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// @ts-ignore: decorator
+@inline
+function max4(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
 /**
  * Per row i of z [n, c]: rowMax[i] = max_c z, rowSumExp[i] = Σ_c e^{z − max}, rowSumZ[i] = Σ_c z and,
  * when w ≠ 0 (class weights [c]), rowSumWZ[i] = Σ_c w_c·z. NaN or ±Infinity in a row make its
@@ -70,9 +89,9 @@ export function softmaxRowStats(z: usize, n: i32, c: i32, w: usize, rowMax: usiz
       z4 = f32x4.add(z4, v);
       if (w != 0) wz4 = f32x4.add(wz4, f32x4.mul(v, v128.load(w + (<usize>j << 2))));
     }
-    let m = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
-    let sz: f32 = f32x4.extract_lane(z4, 0) + f32x4.extract_lane(z4, 1) + f32x4.extract_lane(z4, 2) + f32x4.extract_lane(z4, 3);
-    let swz: f32 = f32x4.extract_lane(wz4, 0) + f32x4.extract_lane(wz4, 1) + f32x4.extract_lane(wz4, 2) + f32x4.extract_lane(wz4, 3);
+    let m = max4(m4);
+    let sz: f32 = sum4(z4);
+    let swz: f32 = sum4(wz4);
     for (; j < c; j++) {
       const v = load<f32>(row + (<usize>j << 2));
       m = max(m, v);
@@ -83,7 +102,7 @@ export function softmaxRowStats(z: usize, n: i32, c: i32, w: usize, rowMax: usiz
     let s4 = f32x4.splat(0);
     j = 0;
     for (; j < c4; j += 4) s4 = f32x4.add(s4, exp4(f32x4.sub(v128.load(row + (<usize>j << 2)), mv)));
-    let s: f32 = f32x4.extract_lane(s4, 0) + f32x4.extract_lane(s4, 1) + f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3);
+    let s: f32 = sum4(s4);
     for (; j < c; j++) s += exp1(load<f32>(row + (<usize>j << 2)) - m);
     store<f32>(rowMax + (<usize>i << 2), m);
     store<f32>(rowSumExp + (<usize>i << 2), s);
@@ -162,8 +181,8 @@ export function residualForward(kind: i32, y: usize, p: usize, n: i32, t: f32, l
     }
     v128.store(loss + at, v);
   }
-  let ysum: f32 = f32x4.extract_lane(ys, 0) + f32x4.extract_lane(ys, 1) + f32x4.extract_lane(ys, 2) + f32x4.extract_lane(ys, 3);
-  let psum: f32 = f32x4.extract_lane(ps, 0) + f32x4.extract_lane(ps, 1) + f32x4.extract_lane(ps, 2) + f32x4.extract_lane(ps, 3);
+  let ysum: f32 = sum4(ys);
+  let psum: f32 = sum4(ps);
   for (; i < n; i++) {
     const at = <usize>i << 2;
     const yi = load<f32>(y + at);
@@ -232,7 +251,7 @@ export function residualBackward(kind: i32, y: usize, p: usize, dLoss: usize, pe
   }
 }
 
-// ---- Binary cross-entropy from logits (src/backends/fused/sigmoid-cross-entropy.ts) ----
+// ---- Binary cross-entropy and focal loss (γ ∈ {0, 1, 2}) from logits (src/backends/fused/sigmoid-cross-entropy.ts) ----
 
 // log(u) for f32x4 of positive normal numbers (Cephes logf): u = m·2^e with m in [√½, √2).
 const SQRTHF = f32x4.splat(0.707106781186547524);
@@ -288,90 +307,6 @@ function sigmoidCe4(x: v128, y: v128, e: v128): v128 {
   return f32x4.add(f32x4.sub(f32x4.max(x, ZERO), f32x4.mul(x, y)), log1p4(e));
 }
 
-/**
- * loss[i] = (1 − y)·x + softplus(−x), y = t·keep + half (label smoothing), over n elements; stats:
- * Σt, min t, max t, Σx (float32; the value checks').
- */
-export function sigmoidCrossEntropyForward(x: usize, t: usize, n: i32, keep: f32, half: f32, loss: usize, stats: usize): void {
-  const kv = f32x4.splat(keep);
-  const hv = f32x4.splat(half);
-  let tSum = ZERO;
-  let tMin = f32x4.splat(Infinity);
-  let tMax = f32x4.splat(-Infinity);
-  let xSum = ZERO;
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const at = <usize>i << 2;
-    const xv = v128.load(x + at);
-    const tv = v128.load(t + at);
-    tSum = f32x4.add(tSum, tv);
-    tMin = f32x4.pmin(tMin, tv);
-    tMax = f32x4.pmax(tMax, tv);
-    xSum = f32x4.add(xSum, xv);
-    const y = f32x4.add(f32x4.mul(tv, kv), hv);
-    const e = exp4(f32x4.neg(f32x4.abs(xv)));
-    v128.store(loss + at, sigmoidCe4(xv, y, e));
-  }
-  let ts: f32 = f32x4.extract_lane(tSum, 0) + f32x4.extract_lane(tSum, 1) + f32x4.extract_lane(tSum, 2) + f32x4.extract_lane(tSum, 3);
-  let xs: f32 = f32x4.extract_lane(xSum, 0) + f32x4.extract_lane(xSum, 1) + f32x4.extract_lane(xSum, 2) + f32x4.extract_lane(xSum, 3);
-  let lo = min(min(f32x4.extract_lane(tMin, 0), f32x4.extract_lane(tMin, 1)), min(f32x4.extract_lane(tMin, 2), f32x4.extract_lane(tMin, 3)));
-  let hi = max(max(f32x4.extract_lane(tMax, 0), f32x4.extract_lane(tMax, 1)), max(f32x4.extract_lane(tMax, 2), f32x4.extract_lane(tMax, 3)));
-  for (; i < n; i++) {
-    const at = <usize>i << 2;
-    const xv = load<f32>(x + at);
-    const tv = load<f32>(t + at);
-    ts += tv;
-    xs += xv;
-    if (tv < lo) lo = tv;
-    if (tv > hi) hi = tv;
-    const v = f32x4.splat(xv);
-    const y = f32x4.splat(tv * keep + half);
-    store<f32>(loss + at, f32x4.extract_lane(sigmoidCe4(v, y, exp4(f32x4.neg(f32x4.abs(v)))), 0));
-  }
-  store<f32>(stats, ts);
-  store<f32>(stats + 4, lo);
-  store<f32>(stats + 8, hi);
-  store<f32>(stats + 12, xs);
-}
-
-/**
- * dLogits = d·(σ(x) − y) as d·((1 − y)·σ(x) − y·σ(−x)) (no cancellation for 0/1 targets),
- * dTargets = −d·keep·x, d = dLoss[i] (perItem ≠ 0) or dLoss[0].
- */
-export function sigmoidCrossEntropyBackward(x: usize, t: usize, dLoss: usize, perItem: i32, n: i32, keep: f32, half: f32,
-                                            dTargets: usize, dLogits: usize): void {
-  const kv = f32x4.splat(keep);
-  const hv = f32x4.splat(half);
-  const d0 = f32x4.splat(load<f32>(dLoss));
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    const at = <usize>i << 2;
-    const xv = v128.load(x + at);
-    const y = f32x4.add(f32x4.mul(v128.load(t + at), kv), hv);
-    const e = exp4(f32x4.neg(f32x4.abs(xv)));
-    const inv = f32x4.div(ONE, f32x4.add(ONE, e));
-    const nonNegative = f32x4.ge(xv, ZERO);
-    const p = v128.bitselect(inv, f32x4.mul(e, inv), nonNegative);
-    const q = v128.bitselect(f32x4.mul(e, inv), inv, nonNegative);
-    const d = perItem != 0 ? v128.load(dLoss + at) : d0;
-    v128.store(dLogits + at, f32x4.mul(d, f32x4.sub(f32x4.mul(f32x4.sub(ONE, y), p), f32x4.mul(y, q))));
-    v128.store(dTargets + at, f32x4.neg(f32x4.mul(f32x4.mul(d, kv), xv)));
-  }
-  for (; i < n; i++) {
-    const at = <usize>i << 2;
-    const xv = load<f32>(x + at);
-    const y = load<f32>(t + at) * keep + half;
-    const e = f32x4.extract_lane(exp4(f32x4.splat(-abs(xv))), 0);
-    const p = xv >= 0 ? <f32>1 / (<f32>1 + e) : e / (<f32>1 + e);
-    const q = xv >= 0 ? e / (<f32>1 + e) : <f32>1 / (<f32>1 + e);
-    const d = perItem != 0 ? load<f32>(dLoss + at) : f32x4.extract_lane(d0, 0);
-    store<f32>(dLogits + at, d * ((<f32>1 - y) * p - y * q));
-    store<f32>(dTargets + at, -d * keep * xv);
-  }
-}
-
 // ---- Softmax cross-entropy against dense targets (src/backends/fused/softmax-cross-entropy.ts) ----
 
 /**
@@ -408,8 +343,8 @@ export function denseTargetRows(z: usize, y: usize, w: usize, n: i32, c: i32, ke
       a4 = f32x4.add(a4, a);
       s4 = f32x4.add(s4, f32x4.mul(a, f32x4.sub(mv, v128.load(z + at))));
     }
-    let am: f32 = f32x4.extract_lane(a4, 0) + f32x4.extract_lane(a4, 1) + f32x4.extract_lane(a4, 2) + f32x4.extract_lane(a4, 3);
-    let sh: f32 = f32x4.extract_lane(s4, 0) + f32x4.extract_lane(s4, 1) + f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3);
+    let am: f32 = sum4(a4);
+    let sh: f32 = sum4(s4);
     for (; j < c; j++) {
       const at = offset + (<usize>j << 2);
       const yv = load<f32>(y + at);
@@ -424,9 +359,9 @@ export function denseTargetRows(z: usize, y: usize, w: usize, n: i32, c: i32, ke
     store<f32>(mass + (<usize>i << 2), am);
     store<f32>(shifted + (<usize>i << 2), sh);
   }
-  ys += f32x4.extract_lane(ySum, 0) + f32x4.extract_lane(ySum, 1) + f32x4.extract_lane(ySum, 2) + f32x4.extract_lane(ySum, 3);
-  lo = min(lo, min(min(f32x4.extract_lane(yMin, 0), f32x4.extract_lane(yMin, 1)), min(f32x4.extract_lane(yMin, 2), f32x4.extract_lane(yMin, 3))));
-  hi = max(hi, max(max(f32x4.extract_lane(yMax, 0), f32x4.extract_lane(yMax, 1)), max(f32x4.extract_lane(yMax, 2), f32x4.extract_lane(yMax, 3))));
+  ys += sum4(ySum);
+  lo = min(lo, min4(yMin));
+  hi = max(hi, max4(yMax));
   store<f32>(stats, ys);
   store<f32>(stats + 4, lo);
   store<f32>(stats + 8, hi);
@@ -475,7 +410,7 @@ export function denseSoftmaxBackward(z: usize, y: usize, w: usize, rowShift: usi
   }
 }
 
-// ---- Binary focal loss from logits, γ ∈ {0, 1, 2} (src/backends/fused/sigmoid-cross-entropy.ts) ----
+// Binary CE is the focal loss with γ = 0 and no α: one pair of loops serves both.
 
 // @ts-ignore: decorator
 @inline
@@ -484,11 +419,11 @@ function power4(m: v128, gamma: i32): v128 {
 }
 
 /**
- * loss = α_t·m^γ·ce with y = t·keep + half, ce = max(x, 0) − x·y + log1p(e^{−|x|}),
- * m = y·σ(−x) + (1 − y)·σ(x), α_t = y·α + (1 − y)(1 − α) when useAlpha ≠ 0 (else 1); stats as
- * {@link sigmoidCrossEntropyForward}.
+ * loss = α_t·m^γ·ce with y = t·keep + half (label smoothing), ce = max(x, 0) − x·y + log1p(e^{−|x|}),
+ * m = y·σ(−x) + (1 − y)·σ(x), α_t = y·α + (1 − y)(1 − α) when useAlpha ≠ 0 (else 1); stats: Σt,
+ * min t, max t, Σx (float32; the value checks').
  */
-export function sigmoidFocalForward(x: usize, t: usize, n: i32, keep: f32, half: f32, gamma: i32, useAlpha: i32, alpha: f32,
+export function sigmoidForward(x: usize, t: usize, n: i32, keep: f32, half: f32, gamma: i32, useAlpha: i32, alpha: f32,
                                     loss: usize, stats: usize): void {
   const kv = f32x4.splat(keep);
   const hv = f32x4.splat(half);
@@ -524,10 +459,10 @@ export function sigmoidFocalForward(x: usize, t: usize, n: i32, keep: f32, half:
     if (tk > hi) hi = tk;
     store<f32>(loss + at, f32x4.extract_lane(focalLane4(f32x4.splat(xk), f32x4.splat(tk), kv, hv, gamma, useAlpha, av, bv), 0));
   }
-  ts += f32x4.extract_lane(tSum, 0) + f32x4.extract_lane(tSum, 1) + f32x4.extract_lane(tSum, 2) + f32x4.extract_lane(tSum, 3);
-  xs += f32x4.extract_lane(xSum, 0) + f32x4.extract_lane(xSum, 1) + f32x4.extract_lane(xSum, 2) + f32x4.extract_lane(xSum, 3);
-  lo = min(lo, min(min(f32x4.extract_lane(tMin, 0), f32x4.extract_lane(tMin, 1)), min(f32x4.extract_lane(tMin, 2), f32x4.extract_lane(tMin, 3))));
-  hi = max(hi, max(max(f32x4.extract_lane(tMax, 0), f32x4.extract_lane(tMax, 1)), max(f32x4.extract_lane(tMax, 2), f32x4.extract_lane(tMax, 3))));
+  ts += sum4(tSum);
+  xs += sum4(xSum);
+  lo = min(lo, min4(tMin));
+  hi = max(hi, max4(tMax));
   store<f32>(stats, ts);
   store<f32>(stats + 4, lo);
   store<f32>(stats + 8, hi);
@@ -539,6 +474,7 @@ export function sigmoidFocalForward(x: usize, t: usize, n: i32, keep: f32, half:
 function focalLane4(xv: v128, tv: v128, kv: v128, hv: v128, gamma: i32, useAlpha: i32, av: v128, bv: v128): v128 {
   const y = f32x4.add(f32x4.mul(tv, kv), hv);
   const e = exp4(f32x4.neg(f32x4.abs(xv)));
+  if (gamma == 0 && useAlpha == 0) return sigmoidCe4(xv, y, e);  // binary CE
   const inv = f32x4.div(ONE, f32x4.add(ONE, e));
   const nonNegative = f32x4.ge(xv, ZERO);
   const p = v128.bitselect(inv, f32x4.mul(e, inv), nonNegative);
@@ -574,9 +510,13 @@ function focalGradLane4(xv: v128, tv: v128, kv: v128, hv: v128, gamma: i32, useA
   return g;
 }
 
-/** dLogits = d·∂loss/∂x of {@link sigmoidFocalForward}, d = dLoss[i] (perItem ≠ 0) or dLoss[0]. */
-export function sigmoidFocalBackward(x: usize, t: usize, dLoss: usize, perItem: i32, n: i32, keep: f32, half: f32, gamma: i32,
-                                     useAlpha: i32, alpha: f32, dLogits: usize): void {
+/**
+ * dLogits = d·∂loss/∂x of {@link sigmoidForward} (with γ = 0: d·((1 − y)·σ(x) − y·σ(−x)), no
+ * cancellation for 0/1 targets), and where dTargets ≠ 0 (binary CE) dTargets = −d·keep·x;
+ * d = dLoss[i] (perItem ≠ 0) or dLoss[0].
+ */
+export function sigmoidBackward(x: usize, t: usize, dLoss: usize, perItem: i32, n: i32, keep: f32, half: f32, gamma: i32,
+                                useAlpha: i32, alpha: f32, dTargets: usize, dLogits: usize): void {
   const kv = f32x4.splat(keep);
   const hv = f32x4.splat(half);
   const av = f32x4.splat(alpha);
@@ -587,12 +527,16 @@ export function sigmoidFocalBackward(x: usize, t: usize, dLoss: usize, perItem: 
   for (; i < n4; i += 4) {
     const at = <usize>i << 2;
     const d = perItem != 0 ? v128.load(dLoss + at) : d0;
-    v128.store(dLogits + at, f32x4.mul(d, focalGradLane4(v128.load(x + at), v128.load(t + at), kv, hv, gamma, useAlpha, av, bv)));
+    const xv = v128.load(x + at);
+    v128.store(dLogits + at, f32x4.mul(d, focalGradLane4(xv, v128.load(t + at), kv, hv, gamma, useAlpha, av, bv)));
+    if (dTargets != 0) v128.store(dTargets + at, f32x4.neg(f32x4.mul(f32x4.mul(d, kv), xv)));
   }
   for (; i < n; i++) {
     const at = <usize>i << 2;
-    const g = focalGradLane4(f32x4.splat(load<f32>(x + at)), f32x4.splat(load<f32>(t + at)), kv, hv, gamma, useAlpha, av, bv);
+    const xk = load<f32>(x + at);
+    const g = focalGradLane4(f32x4.splat(xk), f32x4.splat(load<f32>(t + at)), kv, hv, gamma, useAlpha, av, bv);
     const d = perItem != 0 ? load<f32>(dLoss + at) : f32x4.extract_lane(d0, 0);
     store<f32>(dLogits + at, d * f32x4.extract_lane(g, 0));
+    if (dTargets != 0) store<f32>(dTargets + at, -d * keep * xk);
   }
 }

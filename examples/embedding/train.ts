@@ -13,12 +13,13 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
 import {intFlag, numberFlag, parseFlags, progressFlag, runMain, selectBackend, textFlag} from '../common/cli';
-import {Dataset, ImageSet, imagesTensor, limitSet, reorderSet, targetsTensor} from '../common/dataset';
+import {Dataset, ImageSet, limitSet, reorderSet} from '../common/dataset';
 import {ProgressMode} from '../common/progress';
 import {seededRandom} from '../common/random';
 import {disposeModel} from '../common/training';
-import {loadMnist, NUM_CLASSES, TRAIN_SIZE} from '../mnist/data';
+import {loadMnist, TRAIN_SIZE} from '../mnist/data';
 import {balancedOrder} from './batches';
+import {fitEpochInOrder} from './fit-in-order';
 import {buildEmbeddingModel} from './model';
 import {pca, PcaResult} from './pca';
 import {writeScatterSvg} from './plot';
@@ -134,31 +135,9 @@ export async function trainEmbedding(options: EmbeddingOptions = {}): Promise<Em
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const order = balancedOrder(train.labels, {classes: o.classes, samples: o.samples}, random);
     const set = reorderSet(train, order);
-    const x = imagesTensor(set);
-    const y = targetsTensor(set, 'sparse', NUM_CLASSES);
-    let done = 0;
-    let lossSum = 0;
-    reporter.startEpoch(epoch, o.epochs, set.count);
-    const fitStarted = Date.now();
-    try {
-      // The order is already balanced batch by batch: tfjs must not shuffle it.
-      await model.fit(x, y, {
-        epochs: 1, batchSize, shuffle: false, verbose: 0,
-        callbacks: {
-          onBatchEnd: async (_batch, logs) => {
-            done += batchSize;
-            lossSum += Number(logs?.loss) * batchSize;
-            reporter.update(done, lossSum / done);
-          },
-        },
-      });
-    } finally {
-      x.dispose();
-      y.dispose();
-    }
-    const seconds = (Date.now() - fitStarted) / 1000;
+    const {seconds, loss} = await fitEpochInOrder(model, set, batchSize, reporter, epoch, o.epochs);
     const stats: EmbeddingEpoch = {
-      epoch, loss: lossSum / set.count, ...evaluateEmbedding(model, test), samplesPerSecond: set.count / seconds, seconds,
+      epoch, loss, ...evaluateEmbedding(model, test), samplesPerSecond: set.count / seconds, seconds,
     };
     reporter.endEpoch(stats, o.epochs);
     epochs.push(stats);

@@ -15,16 +15,17 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 import {intFlag, numberFlag, parseFlags, progressFlag, runMain, selectBackend, textFlag} from '../common/cli';
-import {Dataset, ImageSet, imagesTensor, limitSet, reorderSet, targetsTensor} from '../common/dataset';
+import {Dataset, ImageSet, limitSet, reorderSet} from '../common/dataset';
 import {ProgressMode} from '../common/progress';
 import {permutation, seededRandom} from '../common/random';
 import {disposeModel} from '../common/training';
 import {balancedOrder} from '../embedding/batches';
+import {fitEpochInOrder} from '../embedding/fit-in-order';
 import {pca} from '../embedding/pca';
 import {writeScatterSvg} from '../embedding/plot';
 import {createEmbeddingReporter, EmbeddingEpoch} from '../embedding/progress';
 import {chanceRecallAt1, embed, mapAtR, meanPairwiseDistance, recallAt1} from '../embedding/retrieval';
-import {loadMnist, NUM_CLASSES} from '../mnist/data';
+import {loadMnist} from '../mnist/data';
 import {Method, METHOD_KEYS, methods, SamplerKind} from './methods';
 import {buildComparisonModels} from './model';
 
@@ -153,35 +154,13 @@ async function trainMethod(method: Method, train: ImageSet, test: ImageSet, o: R
     let seconds = 0;
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const set = reorderSet(train, epochOrder(sampler, train.labels, o.classes, o.samples, random));
-      const x = imagesTensor(set);
-      const y = targetsTensor(set, 'sparse', NUM_CLASSES);
-      let done = 0;
-      let lossSum = 0;
-      reporter.startEpoch(epoch, o.epochs, set.count);
-      const started = Date.now();
-      try {
-        // The order is already made batch by batch: tfjs must not shuffle it.
-        await model.fit(x, y, {
-          epochs: 1, batchSize, shuffle: false, verbose: 0,
-          callbacks: {
-            onBatchEnd: async (_batch, logs) => {
-              done += batchSize;
-              lossSum += Number(logs?.loss) * batchSize;
-              reporter.update(done, lossSum / done);
-            },
-          },
-        });
-      } finally {
-        x.dispose();
-        y.dispose();
-      }
-      const fitSeconds = (Date.now() - started) / 1000;
+      const {seconds: fitSeconds, loss} = await fitEpochInOrder(model, set, batchSize, reporter, epoch, o.epochs);
       seconds += fitSeconds;
       const embeddings = embed(embedder, test);
       let stats: EmbeddingEpoch;
       try {
         stats = {
-          epoch, loss: lossSum / set.count, recall: recallAt1(embeddings, test.labels),
+          epoch, loss, recall: recallAt1(embeddings, test.labels),
           meanDistance: meanPairwiseDistance(embeddings), samplesPerSecond: set.count / fitSeconds, seconds: fitSeconds,
         };
       } finally {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
 import {setSimdKernels} from '../../src/backends/fused/simd-module';
-import {expectClose, expectNoLeak} from '../helpers';
+import {expectClose, expectNoLeak, fusedAndComposite, uniformTensor} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor|number[], yPred: tf.Tensor|number[], options?: object) => tf.Tensor;
 const L = losses as unknown as Record<string, Loss>;
@@ -19,15 +19,6 @@ afterEach(() => {
   setSimdKernels(true);
 });
 
-function uniform(shape: number[], seed: number, lo: number, hi: number): tf.Tensor {
-  let s = seed >>> 0;
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = Array.from({length: n}, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + (hi - lo) * (s / 2 ** 32);
-  });
-  return tf.tensor(data, shape);
-}
 
 /** Moves the last axis of a class-last tensor to `axis` (the layout a call with that axis reads). */
 function classAxisAt(t: tf.Tensor, axis: number|undefined): tf.Tensor {
@@ -159,7 +150,7 @@ const REDUCTIONS = ['none', 'sum', 'mean', 'weightedMean', 'sumByNonzeroWeights'
 /** Logits with a spread of magnitudes (and a row far from 0), class last. */
 function logitsOf(shape: number[], seed: number): tf.Tensor {
   return tf.tidy(() => {
-    const z = uniform(shape, seed, -4, 4);
+    const z = uniformTensor(shape, seed, -4, 4);
     const n = shape[0];
     const far = tf.reshape(tf.tensor1d(Array.from({length: n}, (_, i) => (i === 1 ? 40 : 0))), [n, ...shape.slice(1).map(() => 1)]);
     return tf.add(z, far);
@@ -186,7 +177,7 @@ function targetsOf(subject: Subject, shape: number[], seed: number, options: {ig
       return tf.tensor(values, shape);
     }
     // Categorical: even items one-hot, odd items a soft distribution.
-    const soft = tf.softmax(uniform(shape, seed + 11, -2, 2));
+    const soft = tf.softmax(uniformTensor(shape, seed + 11, -2, 2));
     const hot = tf.tensor2d(Array.from({length: items * numClasses}, (_, k) =>
         (Math.floor(k / numClasses) * 3 + seed) % numClasses === k % numClasses ? 1 : 0), [items, numClasses]);
     const rows = tf.reshape(tf.tensor1d(Array.from({length: items}, (_, i) => i % 2)), [items, 1]);
@@ -224,7 +215,7 @@ function evaluate(subject: Subject, yTrue: tf.Tensor, yPred: tf.Tensor, options:
       const value = loss(yTrue, yPred, options);
       const scalar = (t: tf.Tensor, p: tf.Tensor) => {
         const v = loss(t, p, options);
-        return v.rank === 0 ? v : tf.sum(tf.mul(v, uniform(v.shape, 99, 0.5, 1.5)));
+        return v.rank === 0 ? v : tf.sum(tf.mul(v, uniformTensor(v.shape, 99, 0.5, 1.5)));
       };
       const grads = subject.targetGradient ? tf.grads(scalar)([yTrue, yPred]) : [tf.grad((p: tf.Tensor) => scalar(yTrue, p))(yPred)];
       return {shape: value.shape, values: [value, ...grads].map((t) => Array.from(t.dataSync()))};
@@ -234,17 +225,6 @@ function evaluate(subject: Subject, yTrue: tf.Tensor, yPred: tf.Tensor, options:
   }
 }
 
-/** `f` with fused kernels on, then off (the composite reference). */
-function fusedAndComposite<T>(f: () => T): [T, T] {
-  losses.setFusedKernels(true);
-  const fused = f();
-  losses.setFusedKernels(false);
-  try {
-    return [fused, f()];
-  } finally {
-    losses.setFusedKernels(true);
-  }
-}
 
 /** The same values, or (where `mayFail`) the same error; elsewhere an error fails the test. */
 function expectSameOutcome(fused: Outcome, composite: Outcome, what: string, mayFail = false): void {

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
-import {expectClose, expectNoLeak} from '../helpers';
+import {expectClose, expectNoLeak, fusedAndComposite, uniformTensor} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor|number[], yPred: tf.Tensor|number[], options?: object) => tf.Tensor;
 const L = losses as unknown as Record<string, Loss>;
@@ -18,32 +18,12 @@ afterEach(() => {
   losses.setValueChecks(true);
 });
 
-/** `f` with fused kernels on, then off (the composite reference). */
-function fusedAndComposite<T>(f: () => T): [T, T] {
-  losses.setFusedKernels(true);
-  const fused = f();
-  losses.setFusedKernels(false);
-  try {
-    return [fused, f()];
-  } finally {
-    losses.setFusedKernels(true);
-  }
-}
 
-function uniform(shape: number[], seed: number, lo: number, hi: number): tf.Tensor {
-  let s = seed >>> 0;
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = Array.from({length: n}, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return lo + (hi - lo) * (s / 2 ** 32);
-  });
-  return tf.tensor(data, shape);
-}
 
 /** yPred with ties (r = 0), residuals exactly at ±1, and a spread of magnitudes. */
 function inputs(shape: number[], seed: number): [tf.Tensor, tf.Tensor] {
-  const y = uniform(shape, seed, -2, 2);
-  const noise = uniform(shape, seed + 7, -3, 3);
+  const y = uniformTensor(shape, seed, -2, 2);
+  const noise = uniformTensor(shape, seed + 7, -3, 3);
   const n = y.size;
   const special = tf.tensor(Array.from({length: n}, (_, i) => [0, 1, -1, 0.5, NaN][i % 5]), shape);
   const p = tf.where(tf.isNaN(special), tf.add(y, noise), tf.add(y, special));
@@ -229,9 +209,9 @@ describe.each(subjects.map(([n, o]) => [`${n} ${JSON.stringify(o)}`, n, o] as co
 
 it('a training step with a fused loss matches the composite step', () => {
   tf.tidy(() => {
-    const x = uniform([8, 3], 5, -1, 1);
-    const y = uniform([8, 2], 6, -1, 1);
-    const w0 = uniform([3, 2], 7, -0.5, 0.5);
+    const x = uniformTensor([8, 3], 5, -1, 1);
+    const y = uniformTensor([8, 2], 6, -1, 1);
+    const w0 = uniformTensor([3, 2], 7, -0.5, 0.5);
     for (const name of ['meanSquaredError', 'meanAbsoluteError', 'huberLoss', 'smoothL1Loss']) {
       const step = () => tf.grad((w: tf.Tensor) => L[name](y, tf.matMul(x, w), {reduction: 'mean'}))(w0);
       const [g, gRef] = fusedAndComposite(step);

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
-import {expectClose, expectNoLeak} from '../helpers';
+import {expectClose, expectNoLeak, fusedAndComposite, uniformTensor} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
 const L = losses as unknown as Record<string, Loss>;
@@ -18,17 +18,6 @@ afterEach(() => {
   losses.setValueChecks(true);
 });
 
-/** `f` with fused kernels on, then off (the composite reference). */
-function fusedAndComposite<T>(f: () => T): [T, T] {
-  losses.setFusedKernels(true);
-  const fused = f();
-  losses.setFusedKernels(false);
-  try {
-    return [fused, f()];
-  } finally {
-    losses.setFusedKernels(true);
-  }
-}
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -38,10 +27,6 @@ function random(seed: number): () => number {
   };
 }
 
-function uniform(shape: number[], seed: number, lo: number, hi: number): tf.Tensor {
-  const rnd = random(seed);
-  return tf.tensor(Array.from({length: shape.reduce((a, b) => a * b, 1)}, () => lo + (hi - lo) * rnd()), shape);
-}
 
 /**
  * A label map `[B, ...spatial]` over C classes in which sample 0 never uses the last class (an
@@ -72,7 +57,7 @@ function targets(kind: TargetKind, shape: number[], seed: number, ignore?: numbe
     case 'oneHot':
       return tf.reshape(tf.cast(tf.oneHot(tf.reshape(labelMap(lead, c, seed), [-1]) as tf.Tensor1D, c), 'float32'), shape);
     case 'soft':
-      return tf.softmax(uniform(shape, seed, -2, 2));
+      return tf.softmax(uniformTensor(shape, seed, -2, 2));
     case 'mask':
     case 'maskNoChannel': {
       const m = tf.tensor(Array.from(labelMap(lead, 2, seed, ignore).dataSync()), lead);
@@ -83,7 +68,7 @@ function targets(kind: TargetKind, shape: number[], seed: number, ignore?: numbe
 
 /** Predictions: logits, or probabilities with a few exact zeros and ones. */
 function predictions(shape: number[], seed: number, fromLogits: boolean, multiLabel: boolean): tf.Tensor {
-  const z = uniform(shape, seed, -3, 3);
+  const z = uniformTensor(shape, seed, -3, 3);
   if (fromLogits) return z;
   const p = multiLabel || shape[shape.length - 1] === 1 ? tf.sigmoid(z) : tf.softmax(z);
   return tf.clipByValue(tf.sub(tf.mul(p, 1.2), 0.1), 0, 1);
@@ -257,7 +242,7 @@ describe.each(LOSSES)('%s fused', (name, kind) => {
 
   it('bad input throws the composite error, in the same order, and leaks nothing', () => {
     const f32 = (data: number[], shape: number[]) => tf.tensor(data, shape);
-    const logits = () => uniform([2, 2, 3], 1, -1, 1);
+    const logits = () => uniformTensor([2, 2, 3], 1, -1, 1);
     const cases: Array<[string, () => [tf.Tensor, tf.Tensor, object]]> = [
       ['rank 1 yPred', () => [f32([0, 1], [2]), f32([0.2, 0.8], [2]), {}]],
       ['shapes', () => [f32(new Array(12).fill(0), [2, 2, 3]), f32(new Array(12).fill(0.5), [2, 3, 2]), {}]],
@@ -339,8 +324,8 @@ describe.each(LOSSES)('%s fused', (name, kind) => {
 
 it('a segmentation training step through a per-pixel dense layer matches the composite step', () => {
   tf.tidy(() => {
-    const x = uniform([72, 2], 11, -1, 1) as tf.Tensor2D;
-    const filter = uniform([2, 3], 12, -0.5, 0.5);
+    const x = uniformTensor([72, 2], 11, -1, 1) as tf.Tensor2D;
+    const filter = uniformTensor([2, 3], 12, -0.5, 0.5);
     const labels = labelMap([2, 6, 6], 3, 13, 255);
     for (const [name] of LOSSES) {
       for (const options of [{fromLogits: true, ignoreIndex: 255}, {fromLogits: true, ignoreIndex: 255, batch: true, includeBackground: false}]) {

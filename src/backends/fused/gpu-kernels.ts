@@ -7,6 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import type {SparseSoftmaxCrossEntropyAttrs} from './softmax-cross-entropy';
+
 /** A tfjs-backend-webgl GPGPU program: one fragment per output element, `setOutput(value)`. */
 export interface WebGLProgram {
   /** Input names: input `x` is read with `getX(coords)` (first letter upper-cased). */
@@ -76,4 +78,37 @@ export function requireInput(kernelName: string, inputs: tf.NamedTensorInfoMap, 
   const t = inputs[name];
   if (!t) throw new Error(`${kernelName}: missing input '${name}'`);
   return t;
+}
+
+/** What every GPU program of one sparse softmax cross-entropy call shares (webgl and webgpu). */
+export interface SparseSoftmaxSetup {
+  n: number;
+  numClasses: number;
+  eps: number;
+  spread: number;
+  ignoreIndex: number|null;
+  weighted: boolean;
+  checks: boolean;
+}
+
+export function sparseSoftmaxSetup(
+    logits: tf.TensorInfo, classWeights: tf.TensorInfo|undefined, attrs: tf.NamedAttrMap): SparseSoftmaxSetup {
+  const {labelSmoothing, ignoreIndex, checks} = attrs as unknown as SparseSoftmaxCrossEntropyAttrs;
+  const [n, numClasses] = logits.shape;
+  return {
+    n, numClasses, eps: labelSmoothing, spread: labelSmoothing / numClasses, ignoreIndex,
+    weighted: classWeights !== undefined, checks: Boolean(checks),
+  };
+}
+
+/**
+ * The columns of the per-row output of the GPU forward pass: the row's max m and log Σ_c e^{z_c − m}
+ * (kept apart: lse − z_y as (m − z_y) + log Σ is exact where float32 lse = m + log Σ would round,
+ * e.g. at logits of 1e4), then Σ_c w_c·(m − z_c) (label smoothing), then Σ_c z_c (value checks).
+ */
+export function sparseSoftmaxRowColumns(s: SparseSoftmaxSetup): {count: number; shifted: number; sum: number} {
+  let count = 2;
+  const shifted = s.spread > 0 ? count++ : -1;
+  const sum = s.checks ? count++ : -1;
+  return {count, shifted, sum};
 }

@@ -74,12 +74,9 @@ function forwardRun(call: HostKernelCall, [loss, itemWeights, statistics]: HostA
   const writeItemWeights = itemWeights.length > 0;
   if (call.simd && !posWeight && ignoreIndex === null && (!focal || simdGamma(gamma))) {
     const [sums] = call.scratch;
-    if (focal) {
-      call.simd.sigmoidFocalForward(x.byteOffset, t.byteOffset, x.length, keep, half, gamma, alpha === null ? 0 : 1,
-                                    alpha ?? 0, loss.byteOffset, sums.byteOffset);
-    } else {
-      call.simd.sigmoidCrossEntropyForward(x.byteOffset, t.byteOffset, x.length, keep, half, loss.byteOffset, sums.byteOffset);
-    }
+    // Binary CE is the focal loss with γ = 0 and no α.
+    call.simd.sigmoidForward(x.byteOffset, t.byteOffset, x.length, keep, half, focal ? gamma : 0,
+                             focal && alpha !== null ? 1 : 0, alpha ?? 0, loss.byteOffset, sums.byteOffset);
     if (checks && statistics.length) statistics.set(sums);
     return;
   }
@@ -133,8 +130,8 @@ function crossEntropyBackwardRun(call: HostKernelCall, [dTargets, dLogits]: Host
   const period = posWeight ? posWeight.length : 1;
   const perItem = dLoss.length !== 1;
   if (call.simd && !posWeight && ignoreIndex === null) {
-    call.simd.sigmoidCrossEntropyBackward(x.byteOffset, t.byteOffset, dLoss.byteOffset, perItem ? 1 : 0, x.length, keep, half,
-                                          dTargets.byteOffset, dLogits.byteOffset);
+    call.simd.sigmoidBackward(x.byteOffset, t.byteOffset, dLoss.byteOffset, perItem ? 1 : 0, x.length, keep, half, 0, 0, 0,
+                              dTargets.byteOffset, dLogits.byteOffset);
     return;
   }
   // posWeight's entry: the column along the last axis (a counter: no modulo per element).
@@ -170,8 +167,8 @@ function focalBackwardRun(call: HostKernelCall, [dLogits]: HostArray[]): void {
   const half = eps / 2;
   const perItem = dLoss.length !== 1;
   if (call.simd && ignoreIndex === null && simdGamma(gamma)) {
-    call.simd.sigmoidFocalBackward(x.byteOffset, t.byteOffset, dLoss.byteOffset, perItem ? 1 : 0, x.length, keep, half, gamma,
-                                   alpha === null ? 0 : 1, alpha ?? 0, dLogits.byteOffset);
+    call.simd.sigmoidBackward(x.byteOffset, t.byteOffset, dLoss.byteOffset, perItem ? 1 : 0, x.length, keep, half, gamma,
+                              alpha === null ? 0 : 1, alpha ?? 0, 0, dLogits.byteOffset);
     return;
   }
   for (let i = 0; i < x.length; i++) {

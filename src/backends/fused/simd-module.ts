@@ -15,17 +15,16 @@ export interface SimdKernels {
   residualForward(kind: number, y: number, p: number, n: number, t: number, loss: number, sums: number): void;
   residualBackward(kind: number, y: number, p: number, dLoss: number, perItem: number, n: number, t: number, dTrue: number,
                    dPred: number): void;
-  sigmoidCrossEntropyForward(x: number, t: number, n: number, keep: number, half: number, loss: number, stats: number): void;
-  sigmoidCrossEntropyBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number,
-                              dTargets: number, dLogits: number): void;
   denseTargetRows(z: number, y: number, w: number, n: number, c: number, keep: number, spread: number, rowMax: number,
                   mass: number, shifted: number, stats: number): void;
   denseSoftmaxBackward(z: number, y: number, w: number, rowShift: number, mass: number, upstream: number, n: number, c: number,
                        keep: number, spread: number, dTargets: number, dLogits: number): void;
-  sigmoidFocalForward(x: number, t: number, n: number, keep: number, half: number, gamma: number, useAlpha: number, alpha: number,
-                      loss: number, stats: number): void;
-  sigmoidFocalBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number, gamma: number,
-                       useAlpha: number, alpha: number, dLogits: number): void;
+  /** Binary focal loss from logits (binary CE: γ = 0, useAlpha = 0). */
+  sigmoidForward(x: number, t: number, n: number, keep: number, half: number, gamma: number, useAlpha: number, alpha: number,
+                 loss: number, stats: number): void;
+  /** Its gradient; dTargets 0 for none (the focal loss's targets take no gradient). */
+  sigmoidBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number, gamma: number,
+                  useAlpha: number, alpha: number, dTargets: number, dLogits: number): void;
 }
 
 let enabled = true;

@@ -215,6 +215,15 @@ export interface DenseSoftmaxCrossEntropyAttrs {
 /** Statistics count: the targets' sum, min and max (range check), then yPred's sum (finite check). */
 export const DENSE_SOFTMAX_CE_STATISTICS = 4;
 
+/** A row's maximum and Σ e^{z − max}, in JavaScript (on wasm the SIMD module's `softmaxRowStats`). */
+export function rowMaxSumExp(z: HostArray, row: number, numClasses: number): [number, number] {
+  let max = -Infinity;
+  for (let c = 0; c < numClasses; c++) if (z[row + c] > max) max = z[row + c];
+  let sumExp = 0;
+  for (let c = 0; c < numClasses; c++) sumExp += Math.exp(z[row + c] - max);
+  return [max, sumExp];
+}
+
 /** The scratch a kernel declares to use {@link simdRowMaxSumExp}: four arrays of one value per row. */
 export function rowScratch(call: HostKernelCall): number[] {
   return new Array(4).fill(call.shapes[0][0]);
@@ -267,15 +276,7 @@ function denseForwardRun(call: HostKernelCall, [loss, rowShift, targetMass, stat
   }
   for (let i = 0; i < n; i++) {
     const row = i * numClasses;
-    let max = -Infinity;
-    let sumExp = 0;
-    if (simd) {
-      max = simd[0][i];
-      sumExp = simd[1][i];
-    } else {
-      for (let c = 0; c < numClasses; c++) if (z[row + c] > max) max = z[row + c];
-      for (let c = 0; c < numClasses; c++) sumExp += Math.exp(z[row + c] - max);
-    }
+    const [max, sumExp] = rowMaxSumExp(z, row, numClasses);
     let mass = 0;
     let shifted = 0;  // Σ a_c·(max − z_c) ≥ 0: no cancellation against A·log Σ e^{z − max}
     for (let c = 0; c < numClasses; c++) {

@@ -17,7 +17,7 @@
  */
 import {focalPower, focalPowerFrom} from './focal-power';
 import {HostArray, HostKernelCall, registerHostKernel} from './host-kernels';
-import {affineScratch, rowScratch, simdRowMaxSumExp, simdScaledSoftmax} from './softmax-cross-entropy';
+import {affineScratch, rowMaxSumExp, rowScratch, simdRowMaxSumExp, simdScaledSoftmax} from './softmax-cross-entropy';
 
 export const CATEGORICAL_FOCAL = 'TfjsLossesCategoricalFocalCrossEntropy';
 export const CATEGORICAL_FOCAL_GRAD = 'TfjsLossesCategoricalFocalCrossEntropyGrad';
@@ -65,15 +65,7 @@ function forwardRun(call: HostKernelCall, [loss, rowShift, itemWeights, statisti
   const simd = simdRowMaxSumExp(call, z, n, numClasses);
   for (let i = 0; i < n; i++) {
     const row = i * numClasses;
-    let max = -Infinity;
-    let sumExp = 0;
-    if (simd) {
-      max = simd[0][i];
-      sumExp = simd[1][i];
-    } else {
-      for (let c = 0; c < numClasses; c++) if (z[row + c] > max) max = z[row + c];
-      for (let c = 0; c < numClasses; c++) sumExp += Math.exp(z[row + c] - max);
-    }
+    const [max, sumExp] = simd ? [simd[0][i], simd[1][i]] : rowMaxSumExp(z, row, numClasses);
     // The finite check's sum (a float32 row sum may overflow where a double one would not: the
     // check then looks closer, as the composite's float32 sum makes it do).
     if (checks) {

@@ -15,34 +15,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {floatLiteral, registerGpuKernel, requireInput, WebGLBackendLike, WebGLProgram} from './gpu-kernels';
-import {SPARSE_SOFTMAX_CE, SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_STATISTICS, SparseSoftmaxCrossEntropyAttrs} from './softmax-cross-entropy';
+import {floatLiteral, registerGpuKernel, requireInput, WebGLBackendLike, WebGLProgram, SparseSoftmaxSetup, sparseSoftmaxSetup, sparseSoftmaxRowColumns} from './gpu-kernels';
+import {SPARSE_SOFTMAX_CE, SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_STATISTICS} from './softmax-cross-entropy';
 
 /** Items (or blocks) one fragment of the statistics reduction folds. */
 const STATISTICS_BLOCK = 256;
 
-/** What every program of one call shares. */
-interface Setup {
-  n: number;
-  numClasses: number;
-  eps: number;
-  spread: number;
-  ignoreIndex: number|null;
-  weighted: boolean;
-  checks: boolean;
-}
-
-function setupOf(logits: tf.TensorInfo, classWeights: tf.TensorInfo|undefined, attrs: tf.NamedAttrMap): Setup {
-  const {labelSmoothing, ignoreIndex, checks} = attrs as unknown as SparseSoftmaxCrossEntropyAttrs;
-  const [n, numClasses] = logits.shape;
-  return {
-    n, numClasses, eps: labelSmoothing, spread: labelSmoothing / numClasses, ignoreIndex,
-    weighted: classWeights !== undefined, checks: Boolean(checks),
-  };
-}
 
 /** GLSL shared by the programs that read labels: `ignored(y)`, `inRange(y)`, `weightOf(c)`. */
-function labelHelpers(s: Setup, weights = s.weighted): string {
+function labelHelpers(s: SparseSoftmaxSetup, weights = s.weighted): string {
   return `
     bool ignored(float y) {
       return ${s.ignoreIndex === null ? 'false' : `y == ${floatLiteral(s.ignoreIndex)}`};
@@ -55,20 +36,9 @@ function labelHelpers(s: Setup, weights = s.weighted): string {
     }`;
 }
 
-/**
- * The columns of the rows program: the row's max m and log Σ_c e^{z_c − m} (kept apart: lse − z_y
- * as (m − z_y) + log Σ is exact where float32 lse = m + log Σ would round, e.g. at logits of 1e4),
- * then Σ_c w_c·(m − z_c) (label smoothing), then Σ_c z_c (value checks).
- */
-function rowColumns(s: Setup): {count: number; shifted: number; sum: number} {
-  let count = 2;
-  const shifted = s.spread > 0 ? count++ : -1;
-  const sum = s.checks ? count++ : -1;
-  return {count, shifted, sum};
-}
 
-function rowsProgram(s: Setup): WebGLProgram {
-  const cols = rowColumns(s);
+function rowsProgram(s: SparseSoftmaxSetup): WebGLProgram {
+  const cols = sparseSoftmaxRowColumns(s);
   const c = s.numClasses;
   return {
     variableNames: s.weighted && s.spread > 0 ? ['logits', 'classWeights'] : ['logits'],
@@ -124,7 +94,7 @@ function rowsProgram(s: Setup): WebGLProgram {
   };
 }
 
-function weightSumProgram(s: Setup): WebGLProgram {
+function weightSumProgram(s: SparseSoftmaxSetup): WebGLProgram {
   return {
     variableNames: ['classWeights'],
     outputShape: [1],
@@ -138,12 +108,12 @@ function weightSumProgram(s: Setup): WebGLProgram {
 }
 
 /** Σ_c w_c in GLSL: the weight-sum program's output, or C. */
-function totalWeight(s: Setup): string {
+function totalWeight(s: SparseSoftmaxSetup): string {
   return s.weighted ? 'getWeightSum(0)' : floatLiteral(s.numClasses);
 }
 
-function lossProgram(s: Setup): WebGLProgram {
-  const cols = rowColumns(s);
+function lossProgram(s: SparseSoftmaxSetup): WebGLProgram {
+  const cols = sparseSoftmaxRowColumns(s);
   // ε/C·Σ_c w_c·(lse − z_c) = ε/C·(W·log Σ + Σ_c w_c·(m − z_c)).
   const smoothing = s.spread > 0 ?
       `value += ${floatLiteral(s.spread)} * (logSum * ${totalWeight(s)} + getRows(i, ${cols.shifted}));` : '';
@@ -171,7 +141,7 @@ function lossProgram(s: Setup): WebGLProgram {
   };
 }
 
-function itemWeightsProgram(s: Setup): WebGLProgram {
+function itemWeightsProgram(s: SparseSoftmaxSetup): WebGLProgram {
   return {
     variableNames: ['labels', ...(s.weighted ? ['classWeights'] : [])],
     outputShape: [s.n],
@@ -191,7 +161,7 @@ function itemWeightsProgram(s: Setup): WebGLProgram {
   };
 }
 
-function logSumExpProgram(s: Setup): WebGLProgram {
+function logSumExpProgram(s: SparseSoftmaxSetup): WebGLProgram {
   return {
     variableNames: ['rows'],
     outputShape: [s.n],
@@ -212,8 +182,8 @@ const COMBINE = `
     }`;
 
 /** The first statistics pass: per block of items, `[blocks·5]` (block-major). */
-function statisticsProgram(s: Setup, blocks: number): WebGLProgram {
-  const cols = rowColumns(s);
+function statisticsProgram(s: SparseSoftmaxSetup, blocks: number): WebGLProgram {
+  const cols = sparseSoftmaxRowColumns(s);
   const last = STATISTICS_BLOCK - 1;
   return {
     variableNames: ['rows', 'labels'],
@@ -269,7 +239,7 @@ function statisticsReduceProgram(parts: number): WebGLProgram {
   };
 }
 
-function gradProgram(s: Setup, perItem: boolean): WebGLProgram {
+function gradProgram(s: SparseSoftmaxSetup, perItem: boolean): WebGLProgram {
   return {
     variableNames: ['logits', 'labels', 'logSumExp', 'dLoss', ...(s.weighted ? ['classWeights'] : []),
       ...(s.weighted && s.spread > 0 ? ['weightSum'] : [])],
@@ -304,7 +274,7 @@ function forward({inputs, backend, attrs}: {inputs: tf.NamedTensorInfoMap; backe
   const logits = requireInput(SPARSE_SOFTMAX_CE, inputs, 'logits');
   const labels = requireInput(SPARSE_SOFTMAX_CE, inputs, 'labels');
   const classWeights = inputs.classWeights;
-  const s = setupOf(logits, classWeights, attrs ?? {});
+  const s = sparseSoftmaxSetup(logits, classWeights, attrs ?? {});
   const weightInputs = classWeights ? [classWeights] : [];
   const temporaries: tf.TensorInfo[] = [];
   const run = (program: WebGLProgram, programInputs: tf.TensorInfo[]) =>
@@ -343,7 +313,7 @@ function backward({inputs, backend, attrs}: {inputs: tf.NamedTensorInfoMap; back
   const logSumExp = requireInput(SPARSE_SOFTMAX_CE_GRAD, inputs, 'logSumExp');
   const dLoss = requireInput(SPARSE_SOFTMAX_CE_GRAD, inputs, 'dLoss');
   const classWeights = inputs.classWeights;
-  const s = setupOf(logits, classWeights, attrs ?? {});
+  const s = sparseSoftmaxSetup(logits, classWeights, attrs ?? {});
   const weightInputs = classWeights ? [classWeights] : [];
   const weightSum = s.weighted && s.spread > 0 ?
       gl.runWebGLProgram(weightSumProgram(s), weightInputs, 'float32') : undefined;

@@ -19,37 +19,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {registerGpuKernel, requireInput, WebGPUBackendLike, WebGPUProgram, WebGPUUniform} from './gpu-kernels';
-import {SPARSE_SOFTMAX_CE, SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_STATISTICS, SparseSoftmaxCrossEntropyAttrs} from './softmax-cross-entropy';
+import {registerGpuKernel, requireInput, WebGPUBackendLike, WebGPUProgram, WebGPUUniform, SparseSoftmaxSetup, sparseSoftmaxSetup, sparseSoftmaxRowColumns} from './gpu-kernels';
+import {SPARSE_SOFTMAX_CE, SPARSE_SOFTMAX_CE_GRAD, SPARSE_SOFTMAX_CE_STATISTICS} from './softmax-cross-entropy';
 
 /** Invocations of the flat (one per element) programs' workgroups. */
 const FLAT_WORKGROUP = 64;
 /** Invocations of the workgroups that reduce (a row, the statistics, the class weights). */
 const REDUCE_WORKGROUP = 256;
 
-interface Setup {
-  n: number;
-  numClasses: number;
-  eps: number;
-  spread: number;
-  ignoreIndex: number|null;
-  weighted: boolean;
-  checks: boolean;
-}
-
-function setupOf(logits: tf.TensorInfo, classWeights: tf.TensorInfo|undefined, attrs: tf.NamedAttrMap): Setup {
-  const {labelSmoothing, ignoreIndex, checks} = attrs as unknown as SparseSoftmaxCrossEntropyAttrs;
-  const [n, numClasses] = logits.shape;
-  return {
-    n, numClasses, eps: labelSmoothing, spread: labelSmoothing / numClasses, ignoreIndex,
-    weighted: classWeights !== undefined, checks: Boolean(checks),
-  };
-}
 
 /** The uniforms every program of this file declares, and their values. */
 const UNIFORMS = 'numRows : i32, numClasses : i32, keep : f32, spread : f32, ignoreIndex : f32,';
 
-function uniformData(s: Setup): WebGPUUniform[] {
+function uniformData(s: SparseSoftmaxSetup): WebGPUUniform[] {
   return [
     {type: 'int32', data: [s.n]}, {type: 'int32', data: [s.numClasses]}, {type: 'float32', data: [1 - s.eps]},
     {type: 'float32', data: [s.spread]}, {type: 'float32', data: [s.ignoreIndex ?? 0]},
@@ -57,12 +39,12 @@ function uniformData(s: Setup): WebGPUUniform[] {
 }
 
 /** The options that change the code, for shader keys. */
-function variant(s: Setup): string {
+function variant(s: SparseSoftmaxSetup): string {
   return `${s.weighted ? 'w' : ''}${s.ignoreIndex !== null ? 'i' : ''}${s.spread > 0 ? 's' : ''}${s.checks ? 'c' : ''}`;
 }
 
 /** WGSL shared by the programs that read labels: `ignored(y)`, `inRange(y)`, `weightOf(c)`. */
-function labelHelpers(s: Setup, weights = s.weighted): string {
+function labelHelpers(s: SparseSoftmaxSetup, weights = s.weighted): string {
   return `
     fn ignored(y : f32) -> bool {
       return ${s.ignoreIndex === null ? 'false' : 'y == uniforms.ignoreIndex'};
@@ -75,17 +57,6 @@ function labelHelpers(s: Setup, weights = s.weighted): string {
     }`;
 }
 
-/**
- * The columns of the rows output: the row's max m and log Σ_c e^{z_c − m} (kept apart: lse − z_y
- * as (m − z_y) + log Σ is exact where float32 lse = m + log Σ would round, e.g. at logits of 1e4),
- * then Σ_c w_c·(m − z_c) (label smoothing), then Σ_c z_c (value checks).
- */
-function rowColumns(s: Setup): {count: number; shifted: number; sum: number} {
-  let count = 2;
-  const shifted = s.spread > 0 ? count++ : -1;
-  const sum = s.checks ? count++ : -1;
-  return {count, shifted, sum};
-}
 
 /**
  * One element v (weight w) into an invocation's running (m, total, shifted, weights, sum):
@@ -125,8 +96,8 @@ function program(
 const ROW_PER_INVOCATION = 128;
 
 /** The rows program for few classes: one invocation per row, one online pass. */
-function rowsPerInvocationProgram(s: Setup): WebGPUProgram {
-  const cols = rowColumns(s);
+function rowsPerInvocationProgram(s: SparseSoftmaxSetup): WebGPUProgram {
+  const cols = sparseSoftmaxRowColumns(s);
   const smoothing = s.spread > 0;
   return program(
       `rowsFlat_${variant(s)}`, s.weighted && smoothing ? ['logits', 'classWeights'] : ['logits'], [s.n * cols.count],
@@ -156,9 +127,9 @@ function rowsPerInvocationProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function rowsProgram(s: Setup): WebGPUProgram {
+function rowsProgram(s: SparseSoftmaxSetup): WebGPUProgram {
   if (s.numClasses <= ROW_PER_INVOCATION) return rowsPerInvocationProgram(s);
-  const cols = rowColumns(s);
+  const cols = sparseSoftmaxRowColumns(s);
   // As tfjs's softmax: 64 invocations per row, 256 from 4096 classes.
   const wg = s.numClasses >= 4096 ? REDUCE_WORKGROUP : FLAT_WORKGROUP;
   const smoothing = s.spread > 0;
@@ -217,7 +188,7 @@ function rowsProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function weightSumProgram(s: Setup): WebGPUProgram {
+function weightSumProgram(s: SparseSoftmaxSetup): WebGPUProgram {
   const wg = REDUCE_WORKGROUP;
   return program('weightSum', ['classWeights'], [1], wg, wg, `
     var<workgroup> sharedWeights : array<f32, ${wg}>;
@@ -241,12 +212,12 @@ function weightSumProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function totalWeight(s: Setup): string {
+function totalWeight(s: SparseSoftmaxSetup): string {
   return s.weighted ? 'weightSum[0]' : 'f32(uniforms.numClasses)';
 }
 
-function lossProgram(s: Setup): WebGPUProgram {
-  const cols = rowColumns(s);
+function lossProgram(s: SparseSoftmaxSetup): WebGPUProgram {
+  const cols = sparseSoftmaxRowColumns(s);
   const withWeightSum = s.weighted && s.spread > 0;
   return program(
       `loss_${variant(s)}`,
@@ -273,7 +244,7 @@ function lossProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function itemWeightsProgram(s: Setup): WebGPUProgram {
+function itemWeightsProgram(s: SparseSoftmaxSetup): WebGPUProgram {
   return program(`itemWeights_${variant(s)}`, ['labels', ...(s.weighted ? ['classWeights'] : [])], [s.n], s.n,
       FLAT_WORKGROUP, `
     ${labelHelpers(s)}
@@ -292,18 +263,18 @@ function itemWeightsProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function logSumExpProgram(s: Setup): WebGPUProgram {
-  return program(`lse_${rowColumns(s).count}`, ['rows'], [s.n], s.n, FLAT_WORKGROUP, `
+function logSumExpProgram(s: SparseSoftmaxSetup): WebGPUProgram {
+  return program(`lse_${sparseSoftmaxRowColumns(s).count}`, ['rows'], [s.n], s.n, FLAT_WORKGROUP, `
     fn main(index : i32) {
       if (index < uniforms.numRows) {
-        result[index] = rows[index * ${rowColumns(s).count}] + rows[index * ${rowColumns(s).count} + 1];
+        result[index] = rows[index * ${sparseSoftmaxRowColumns(s).count}] + rows[index * ${sparseSoftmaxRowColumns(s).count} + 1];
       }
     }`);
 }
 
-function statisticsProgram(s: Setup): WebGPUProgram {
+function statisticsProgram(s: SparseSoftmaxSetup): WebGPUProgram {
   const wg = REDUCE_WORKGROUP;
-  const cols = rowColumns(s);
+  const cols = sparseSoftmaxRowColumns(s);
   return program(`statistics_${variant(s)}`, ['rows', 'labels'], [SPARSE_SOFTMAX_CE_STATISTICS], wg, wg, `
     ${labelHelpers(s, false)}
     var<workgroup> sharedZ : array<f32, ${wg}>;
@@ -353,7 +324,7 @@ function statisticsProgram(s: Setup): WebGPUProgram {
     }`);
 }
 
-function gradProgram(s: Setup, perItem: boolean): WebGPUProgram {
+function gradProgram(s: SparseSoftmaxSetup, perItem: boolean): WebGPUProgram {
   const withWeightSum = s.weighted && s.spread > 0;
   const p = program(
       `grad_${variant(s)}_${perItem ? 'item' : 'scalar'}`,
@@ -395,7 +366,7 @@ function forward({inputs, backend, attrs}: KernelArgs): tf.TensorInfo[] {
   const logits = requireInput(SPARSE_SOFTMAX_CE, inputs, 'logits');
   const labels = requireInput(SPARSE_SOFTMAX_CE, inputs, 'labels');
   const classWeights = inputs.classWeights;
-  const s = setupOf(logits, classWeights, attrs ?? {});
+  const s = sparseSoftmaxSetup(logits, classWeights, attrs ?? {});
   const uniforms = uniformData(s);
   const weightInputs = classWeights ? [classWeights] : [];
   const run = (p: WebGPUProgram, programInputs: tf.TensorInfo[]) =>
@@ -425,7 +396,7 @@ function backward({inputs, backend, attrs}: KernelArgs): tf.TensorInfo {
   const logSumExp = requireInput(SPARSE_SOFTMAX_CE_GRAD, inputs, 'logSumExp');
   const dLoss = requireInput(SPARSE_SOFTMAX_CE_GRAD, inputs, 'dLoss');
   const classWeights = inputs.classWeights;
-  const s = setupOf(logits, classWeights, attrs ?? {});
+  const s = sparseSoftmaxSetup(logits, classWeights, attrs ?? {});
   const uniforms = uniformData(s);
   const weightInputs = classWeights ? [classWeights] : [];
   const weightSum = s.weighted && s.spread > 0 ?
