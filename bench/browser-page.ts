@@ -138,9 +138,16 @@ async function time(index: number, runs: number): Promise<Row> {
   } finally {
     losses.setValueChecks(true);
   }
+  losses.setFusedKernels(false);
+  let oursNotFused: number;
+  try {
+    oursNotFused = await medianMsOnDevice(w.ours, input, runs);
+  } finally {
+    losses.setFusedKernels(true);
+  }
   const builtin = w.builtin ? await medianMsOnDevice(w.builtin, input, runs) : NaN;
   const composite = await medianMsOnDevice(w.composite, input, runs);
-  return {backend: tf.getBackend(), loss: w.name, ours, oursUnchecked, builtin, composite};
+  return {backend: tf.getBackend(), loss: w.name, ours, oursUnchecked, oursNotFused, builtin, composite};
 }
 
 /** Counts the backend's readSync / read calls during one forward+backward of `ours`. */

@@ -141,10 +141,12 @@ async function main() {
         await call(s.page, 'dispose');
       }
       console.log(`\n## ${family} losses, forward+backward median ms, [${batch}, ${classes}]\n`);
-      printTable(['backend', 'loss', 'ours', 'ours, no value checks', 'tfjs built-in', 'autograd composite',
-        'ours/composite', 'unchecked/composite', 'ours/built-in'],
-      rows.map((r) => [r.backend, r.loss, r.ours, r.oursUnchecked, r.builtin, r.composite,
-        r.ours / r.composite, r.oursUnchecked / r.composite, r.builtin ? r.ours / r.builtin : NaN]));
+      // "ours, not fused": fused kernels off (src/core/fused.ts); equal to "ours" for losses without one.
+      printTable(['backend', 'loss', 'ours', 'ours, no value checks', 'ours, not fused', 'tfjs built-in', 'autograd composite',
+        'ours/composite', 'unchecked/composite', 'ours/built-in', 'not fused/ours'],
+      rows.map((r) => [r.backend, r.loss, r.ours, r.oursUnchecked, r.oursNotFused ?? NaN, r.builtin, r.composite,
+        r.ours / r.composite, r.oursUnchecked / r.composite, r.builtin ? r.ours / r.builtin : NaN,
+        (r.oursNotFused ?? NaN) / r.ours]));
       console.log('\nBackend reads (readSync/read) in one forward+backward of ours, with value checks / without:');
       for (const s of sessions) {
         const groups = new Map<string, string[]>();

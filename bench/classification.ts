@@ -146,6 +146,8 @@ export interface Row {
   oursUnchecked: number;
   builtin: number;
   composite: number;
+  /** Ours with fused kernels off (the browser bench: src/core/fused.ts); NaN where not measured. */
+  oursNotFused?: number;
 }
 
 /** Times every workload on the current backend. */
