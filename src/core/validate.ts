@@ -47,6 +47,17 @@ export function toTensor(lossName: string, argName: string, x: TensorLike, dtype
   return t;
 }
 
+/**
+ * The inputs of a loss that reads two same-shape tensors, both finite (value checks): yTrue and
+ * yPred as they are, after the shape check and the two finite checks.
+ */
+export function checkedFinitePair(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor): {yTrue: tf.Tensor; yPred: tf.Tensor} {
+  assertSameShape(lossName, 'yTrue', yTrue, 'yPred', yPred);
+  assertNoNaN(lossName, 'yTrue', yTrue);
+  assertNoNaN(lossName, 'yPred', yPred);
+  return {yTrue, yPred};
+}
+
 /** Throws unless `a` and `b` have the same shape, naming the loss, both arguments and shapes. */
 export function assertSameShape(
     lossName: string, aName: string, a: tf.Tensor, bName: string, b: tf.Tensor): void {

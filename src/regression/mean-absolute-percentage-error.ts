@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
 import {sign} from '../core/precise-math';
-import {assertNoNaN, assertSameShape} from '../core/validate';
+import {checkedFinitePair} from '../core/validate';
 
 const NAME = 'meanAbsolutePercentageError';
 
@@ -38,10 +38,7 @@ export const meanAbsolutePercentageError = defineLoss({
   labels: 'other',
   targetGradient: true,
   prepare(yTrue, yPred) {
-    assertSameShape(NAME, 'yTrue', yTrue, 'yPred', yPred);
-    assertNoNaN(NAME, 'yTrue', yTrue);
-    assertNoNaN(NAME, 'yPred', yPred);
-    return {yTrue, yPred};
+    return checkedFinitePair(NAME, yTrue, yPred);
   },
   forward(y, yPred, _o, save) {
     const diff = tf.sub(yPred, y);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {defineLoss} from '../core/define-loss';
 import {log1p} from '../core/precise-math';
-import {assertNoNaN, assertSameShape} from '../core/validate';
+import {checkedFinitePair} from '../core/validate';
 
 import {PERCENTAGE_EPSILON} from './mean-absolute-percentage-error';
 
@@ -35,10 +35,7 @@ export const meanSquaredLogarithmicError = defineLoss({
   labels: 'other',
   targetGradient: true,
   prepare(yTrue, yPred) {
-    assertSameShape(NAME, 'yTrue', yTrue, 'yPred', yPred);
-    assertNoNaN(NAME, 'yTrue', yTrue);
-    assertNoNaN(NAME, 'yPred', yPred);
-    return {yTrue, yPred};
+    return checkedFinitePair(NAME, yTrue, yPred);
   },
   forward(y, yPred, _o, save) {
     const p = tf.maximum(yPred, PERCENTAGE_EPSILON);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {ResidualKind} from '../backends/fused/residual-losses';
 import {defineLoss, LossFunction} from '../core/define-loss';
 import {OptionSchema, OptionsOf} from '../core/options';
-import {assertNoNaN, assertSameShape} from '../core/validate';
+import {checkedFinitePair} from '../core/validate';
 
 import {residualPlan} from './fused-residual';
 
@@ -32,10 +32,7 @@ export function defineResidualLoss<S extends OptionSchema, N extends string>(
     labels: 'other',
     targetGradient: true,
     prepare(yTrue, yPred) {
-      assertSameShape(spec.name, 'yTrue', yTrue, 'yPred', yPred);
-      assertNoNaN(spec.name, 'yTrue', yTrue);
-      assertNoNaN(spec.name, 'yPred', yPred);
-      return {yTrue, yPred};
+      return checkedFinitePair(spec.name, yTrue, yPred);
     },
     fused: spec.fused && ((yTrue, yPred, o) => {
       const {kind, threshold} = spec.fused!(o);
