@@ -28,8 +28,8 @@ export {LossForward, LossKernel, runLoss, SaveFn} from './core/loss-op';
 export {option, OptionSchema, OptionsOf, OptionSpec, PerClass} from './core/options';
 export {Reduction, ReductionLike} from './core/reduction';
 export {CompileLoss, deserialize, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, LossConfig, LossName, LossRegistry, register, RegisteredLoss, registeredNames, serialize, SerializedLoss, unregister} from './core/registry';
-export {setValueChecks, TensorLike} from './core/validate';
-export {flushValueChecks, fusedKernels, setFusedKernels} from './core/fused';
+export {flushValueChecks, setValueChecks, TensorLike} from './core/validate';
+export {fusedKernels, setFusedKernels} from './core/fused';
 export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
 
 /**

@@ -540,3 +540,167 @@ export function sigmoidBackward(x: usize, t: usize, dLoss: usize, perItem: i32, 
     if (dTargets != 0) store<f32>(dTargets + at, -d * keep * xk);
   }
 }
+
+// ---- Categorical focal loss against dense targets (src/backends/fused/softmax-focal.ts) ----
+
+// expm1(x) for x in [−ln 2, 0] (where p = e^x ≥ ½): its Taylor series to x^9 in Horner form, within
+// 2e-8 relative there (float32's rounding is 6e-8); e^x − 1 would cancel as x → 0.
+const INV3 = f32x4.splat(<f32>(1.0 / 3));
+const INV4 = f32x4.splat(0.25);
+const INV5 = f32x4.splat(0.2);
+const INV6 = f32x4.splat(<f32>(1.0 / 6));
+const INV7 = f32x4.splat(<f32>(1.0 / 7));
+const INV8 = f32x4.splat(0.125);
+const INV9 = f32x4.splat(<f32>(1.0 / 9));
+
+// @ts-ignore: decorator
+@inline
+function expm1Near0(x: v128): v128 {
+  let y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV9), ONE));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV8), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV7), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV6), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV5), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV4), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, INV3), y));
+  y = f32x4.add(ONE, f32x4.mul(f32x4.mul(x, HALF), y));
+  return f32x4.mul(x, y);
+}
+
+/** 1 − p for p = e^{logp}: 1 − p below ½, −expm1(log p) above (exact for confident predictions). */
+// @ts-ignore: decorator
+@inline
+function oneMinus4(p: v128, logp: v128): v128 {
+  return v128.bitselect(f32x4.sub(ONE, p), f32x4.neg(expm1Near0(logp)), f32x4.lt(p, HALF));
+}
+
+/** α_c·(y_c·keep + spread) for four classes from j: α per class when alpha ≠ 0, else a. */
+// @ts-ignore: decorator
+@inline
+function focalTargetWeight4(y: v128, alpha: usize, j: i32, a: v128, kv: v128, sv: v128): v128 {
+  const scale = alpha != 0 ? v128.load(alpha + (<usize>j << 2)) : a;
+  return f32x4.mul(scale, f32x4.add(f32x4.mul(y, kv), sv));
+}
+
+/** a·(1 − p)^γ·log p, 0 where a = 0 (whatever log p is: a class outside the targets may have p = 0). */
+// @ts-ignore: decorator
+@inline
+function focalTerm4(a: v128, logp: v128, gamma: i32): v128 {
+  const term = f32x4.mul(f32x4.mul(a, power4(oneMinus4(exp4(logp), logp), gamma)), logp);
+  return v128.andnot(term, f32x4.eq(a, ZERO));
+}
+
+/**
+ * Per row i of z and targets y [n, c], with m, L = rowShift[2i], [2i+1] (the row maximum and
+ * log Σ e^{z − m}), log p = (z − m) − L and a_c = α_c·(y_c·keep + spread) (α per class from
+ * `alpha` when it is not 0, else alpha0): loss[i] = −Σ_c a_c·(1 − p_c)^γ·log p_c, γ ∈ {0, 1, 2};
+ * stats: Σ y, min y, max y (float32; the value checks').
+ */
+export function focalSoftmaxForward(z: usize, y: usize, alpha: usize, alpha0: f32, n: i32, c: i32, keep: f32, spread: f32,
+                                    gamma: i32, rowShift: usize, loss: usize, stats: usize): void {
+  const kv = f32x4.splat(keep);
+  const sv = f32x4.splat(spread);
+  const a0 = f32x4.splat(alpha0);
+  let ySum = ZERO;
+  let yMin = f32x4.splat(Infinity);
+  let yMax = f32x4.splat(-Infinity);
+  let ys: f32 = 0;
+  let lo: f32 = Infinity;
+  let hi: f32 = -Infinity;
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i * <usize>c << 2;
+    const m = f32x4.splat(load<f32>(rowShift + (<usize>i << 3)));
+    const l = f32x4.splat(load<f32>(rowShift + (<usize>i << 3) + 4));
+    let total = ZERO;
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const at = offset + (<usize>j << 2);
+      const yv = v128.load(y + at);
+      ySum = f32x4.add(ySum, yv);
+      yMin = f32x4.pmin(yMin, yv);
+      yMax = f32x4.pmax(yMax, yv);
+      const logp = f32x4.sub(f32x4.sub(v128.load(z + at), m), l);
+      total = f32x4.add(total, focalTerm4(focalTargetWeight4(yv, alpha, j, a0, kv, sv), logp, gamma));
+    }
+    let rest: f32 = 0;
+    for (; j < c; j++) {
+      const at = offset + (<usize>j << 2);
+      const yk = load<f32>(y + at);
+      ys += yk;
+      if (yk < lo) lo = yk;
+      if (yk > hi) hi = yk;
+      const ak: f32 = (alpha != 0 ? load<f32>(alpha + (<usize>j << 2)) : alpha0) * (yk * keep + spread);
+      const logp = f32x4.sub(f32x4.sub(f32x4.splat(load<f32>(z + at)), m), l);
+      rest += f32x4.extract_lane(focalTerm4(f32x4.splat(ak), logp, gamma), 0);
+    }
+    store<f32>(loss + (<usize>i << 2), -(sum4(total) + rest));
+  }
+  store<f32>(stats, ys + sum4(ySum));
+  store<f32>(stats + 4, min(lo, min4(yMin)));
+  store<f32>(stats + 8, max(hi, max4(yMax)));
+}
+
+/**
+ * The gradient of {@link focalSoftmaxForward}, per row i (same m, L, log p, a_c; d = upstream[i]):
+ * h_c = a_c·[γ·(1 − p_c)^(γ−1)·p_c·log p_c − (1 − p_c)^γ] and grad = d·(h − p·Σ_c h_c). `rowH` is
+ * scratch for one row's h (c floats).
+ */
+export function focalSoftmaxBackward(z: usize, y: usize, alpha: usize, alpha0: f32, rowShift: usize, upstream: usize,
+                                     n: i32, c: i32, keep: f32, spread: f32, gamma: i32, rowH: usize, grad: usize): void {
+  const kv = f32x4.splat(keep);
+  const sv = f32x4.splat(spread);
+  const a0 = f32x4.splat(alpha0);
+  const gv = f32x4.splat(<f32>gamma);
+  const c4 = c & ~3;
+  for (let i = 0; i < n; i++) {
+    const offset = <usize>i * <usize>c << 2;
+    const m = f32x4.splat(load<f32>(rowShift + (<usize>i << 3)));
+    const l = f32x4.splat(load<f32>(rowShift + (<usize>i << 3) + 4));
+    let total = ZERO;
+    let rest: f32 = 0;
+    // p into grad, h into rowH, Σ h.
+    for (let j = 0; j < c; j += 4) {
+      const vector = j < c4;
+      const at = offset + (<usize>j << 2);
+      const logp = f32x4.sub(f32x4.sub(vector ? v128.load(z + at) : f32x4.splat(load<f32>(z + at)), m), l);
+      const yv = vector ? v128.load(y + at) : f32x4.splat(load<f32>(y + at));
+      const a = vector ? focalTargetWeight4(yv, alpha, j, a0, kv, sv) :
+          f32x4.splat((alpha != 0 ? load<f32>(alpha + (<usize>j << 2)) : alpha0) * (f32x4.extract_lane(yv, 0) * keep + spread));
+      const p = exp4(logp);
+      let h: v128;
+      if (gamma == 0) {
+        h = f32x4.neg(a);
+      } else {
+        const q = oneMinus4(p, logp);
+        const below = power4(q, gamma - 1);
+        h = f32x4.mul(a, f32x4.sub(f32x4.mul(f32x4.mul(gv, below), f32x4.mul(p, logp)), f32x4.mul(below, q)));
+        h = v128.andnot(h, f32x4.eq(a, ZERO));
+      }
+      if (vector) {
+        v128.store(grad + at, p);
+        v128.store(rowH + (<usize>j << 2), h);
+        total = f32x4.add(total, h);
+      } else {
+        // The last c mod 4 classes, one at a time (j steps by 1 from here).
+        store<f32>(grad + at, f32x4.extract_lane(p, 0));
+        store<f32>(rowH + (<usize>j << 2), f32x4.extract_lane(h, 0));
+        rest += f32x4.extract_lane(h, 0);
+        j -= 3;
+      }
+    }
+    const d = load<f32>(upstream + (<usize>i << 2));
+    const dv = f32x4.splat(d);
+    const sum: f32 = sum4(total) + rest;
+    const sumV = f32x4.splat(sum);
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const at = offset + (<usize>j << 2);
+      v128.store(grad + at, f32x4.mul(dv, f32x4.sub(v128.load(rowH + (<usize>j << 2)), f32x4.mul(v128.load(grad + at), sumV))));
+    }
+    for (; j < c; j++) {
+      const at = offset + (<usize>j << 2);
+      store<f32>(grad + at, d * (load<f32>(rowH + (<usize>j << 2)) - load<f32>(grad + at) * sum));
+    }
+  }
+}

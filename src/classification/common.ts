@@ -56,11 +56,11 @@ export function checkPredictions(
 function checkPositiveRowSums(lossName: string, yPred: tf.Tensor): void {
   const rows = yPred.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   if (rows === 0) return;
-  const rowSums = () => tf.reshape(tf.sum(yPred, -1), [-1]);
-  checkValues(() => [yPred.size === 0 ? tf.scalar(0) : tf.min(rowSums())], ([smallest]) => {
+  const rowSums = (p: tf.Tensor) => tf.reshape(tf.sum(p, -1), [-1]);
+  checkValues([yPred], ([p]) => [p.size === 0 ? tf.scalar(0) : tf.min(rowSums(p))], ([smallest], [p]) => {
     // NaN and negative sums come from values the range check rejects.
     if (!(smallest === 0)) return;
-    const sums = tf.tidy(rowSums);
+    const sums = tf.tidy(() => rowSums(p));
     const row = (sums.dataSync() as Float32Array).findIndex((v) => v === 0);
     sums.dispose();
     throw new Error(

@@ -11,12 +11,12 @@ const NAME = 'multiLabelMarginLoss';
  */
 function checkTargetLists(yTrue: tf.Tensor, numClasses: number): void {
   if (yTrue.size === 0) return;
-  checkValues(() => {
-    const t = tf.cast(yTrue, 'float32');
+  checkValues([yTrue], ([labels]) => {
+    const t = tf.cast(labels, 'float32');
     return [tf.sum(t), tf.max(tf.abs(tf.sub(t, tf.round(t)))), tf.min(t), tf.max(t)];
-  }, ([sum, fraction, min, max]) => {
+  }, ([sum, fraction, min, max], [labels]) => {
     if (Number.isFinite(sum) && fraction === 0 && min >= -1 && max < numClasses) return;
-    const data = yTrue.dataSync();
+    const data = labels.dataSync();
     const at = Array.from(data).findIndex((v) => !(Number.isInteger(v) && v >= -1 && v < numClasses));
     throw new Error(
         `${NAME}: 'yTrue' must hold class indices in [0, ${numClasses}) or -1 (which ends each item's ` +

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {FusedPlan, throwDeferredCheckError} from './fused';
+import {FusedPlan} from './fused';
 import {LossForward, LossKernel, runLoss, SaveFn} from './loss-op';
 import {checkOptions, defaultsOf, OptionSchema, OptionsOf} from './options';
 import {normalizeReduction, ReductionLike} from './reduction';
 import {LabelKind, registerBase, setFunctionLabels} from './registry';
-import {assertNoNaN, assertSameShape, TensorLike, toTensor, withBatchedChecks} from './validate';
+import {assertNoNaN, assertSameShape, TensorLike, throwDeferredCheckError, toTensor, withBatchedChecks} from './validate';
 
 /** Options every loss takes on top of its own: how it is reduced and weighted. */
 export interface ReductionOption {
@@ -191,7 +191,7 @@ export function defineLoss<S extends OptionSchema, N extends string, const X ext
   const {name} = spec;
   const extraSpecs = spec.extraInputs ?? [];
   const fn = (yTrue: TensorLike, yPred: TensorLike, ...rest: unknown[]) => {
-    // A value check of an earlier call that failed after the call returned (WebGL/WebGPU, src/core/fused.ts).
+    // A value check of an earlier call that failed after the call returned (WebGL/WebGPU, src/core/validate.ts).
     throwDeferredCheckError();
     const extraArgs = rest.slice(0, extraSpecs.length) as TensorLike[];
     extraSpecs.forEach((input, i) => {

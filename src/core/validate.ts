@@ -7,10 +7,10 @@ let valueChecksEnabled = true;
 
 /**
  * Turns the value checks (labels in range and integral, probabilities in [0, 1], no NaN in the
- * inputs) on or off. They read values back from the backend, which costs a synchronisation on
- * WebGL/WebGPU — except for losses served by fused kernels there, whose checks are read back
- * asynchronously: a failure is thrown by the next loss call or by `flushValueChecks()`
- * (src/core/fused.ts). Shape and dtype checks always run. On by default.
+ * inputs) on or off. They read a few statistics back from the backend: synchronously on cpu and
+ * wasm, where a bad input throws from the call; asynchronously on WebGL/WebGPU, where a
+ * synchronous read would stall the GPU queue: a failure is thrown by the next loss call or by
+ * `flushValueChecks()` (see `verifyOnDevice`). Shape and dtype checks always run. On by default.
  */
 export function setValueChecks(enabled: boolean): void {
   valueChecksEnabled = enabled;
@@ -128,6 +128,115 @@ function retaining(tensors: tf.Tensor[], build: (kept: tf.Tensor[]) => ValueChec
   };
 }
 
+/*
+ * Value checks without a stall on WebGL and WebGPU. On cpu and wasm a call reads its checks'
+ * statistics back synchronously (a few floats) and a bad input throws from the call itself. On
+ * webgl and webgpu a synchronous read waits for the whole queue of GPU work (and costs ≈ 24 ms
+ * apiece on WebGPU in Chromium), so the statistics — computed on the device by the call's
+ * reductions, or by a fused kernel in its own pass — are read asynchronously (`data()`): the call
+ * returns at once, and the verdict comes when the GPU has finished it. A failed check is not lost:
+ *
+ * - the error (the message a synchronous check throws) is thrown by the next call of any loss of
+ *   this library — in `model.fit`, by the next batch's loss, which fails the fit;
+ * - `await flushValueChecks()` resolves once every pending check has passed, and rejects with the
+ *   first failure (then clears it): call it after a training loop, or before trusting a value.
+ *
+ * Until its verdict, a pending check keeps the statistics and clones of the tensors its message
+ * reads (the logits, the labels: clones share the data, nothing is copied). So that a synchronous
+ * loop that never yields to the event loop (where reads cannot resolve) does not pile them up, at
+ * most MAX_PENDING_CHECKS calls are pending at a time: past that, a call reads synchronously. A
+ * check that cannot be kept past its call (one without `retain`: an `inRangeCheck` of a tensor made
+ * on demand) makes its call read synchronously too.
+ */
+
+/** The backends whose value checks are read back asynchronously. */
+const ASYNC_CHECK_BACKENDS = new Set(['webgl', 'webgpu']);
+
+/** Calls whose asynchronous value checks may be pending at once (see above). */
+export const MAX_PENDING_CHECKS = 8;
+
+const pendingReads = new Set<Promise<void>>();
+let deferredError: unknown;
+let hasDeferredError = false;
+
+/** The number of calls whose value checks are still being read back (WebGL/WebGPU). */
+export function pendingValueChecks(): number {
+  return pendingReads.size;
+}
+
+/**
+ * Replaces the backends whose checks are read back asynchronously (webgl and webgpu); for tests,
+ * which exercise the asynchronous path on cpu. Returns the previous set.
+ */
+export function setAsyncCheckBackends(names: Iterable<string>): string[] {
+  const previous = [...ASYNC_CHECK_BACKENDS];
+  ASYNC_CHECK_BACKENDS.clear();
+  for (const name of names) ASYNC_CHECK_BACKENDS.add(name);
+  return previous;
+}
+
+/**
+ * Throws the error of a value check that failed after its call returned (WebGL/WebGPU), once;
+ * every loss calls it first.
+ */
+export function throwDeferredCheckError(): void {
+  if (!hasDeferredError) return;
+  const error = deferredError;
+  hasDeferredError = false;
+  deferredError = undefined;
+  throw error;
+}
+
+/**
+ * Waits for the value checks still being read back from the GPU (WebGL/WebGPU: see
+ * `setValueChecks`); resolves when all passed, rejects with the first failure's error (the
+ * message the loss call would have thrown) and clears it. Resolves at once on cpu and wasm, where
+ * checks are synchronous.
+ *
+ * ```ts
+ * model.fit(x, y, {epochs: 5}).then(() => losses.flushValueChecks());
+ * ```
+ */
+export async function flushValueChecks(): Promise<void> {
+  while (pendingReads.size > 0) await Promise.all([...pendingReads]);
+  throwDeferredCheckError();
+}
+
+/** Whether the checks of a call on the active backend are read back asynchronously. */
+function readsAsynchronously(checks: ValueCheck[]): boolean {
+  return ASYNC_CHECK_BACKENDS.has(tf.getBackend()) && pendingReads.size < MAX_PENDING_CHECKS &&
+      checks.every((c) => c.retain !== undefined);
+}
+
+/**
+ * Gives `checks` their verdict on `statistics` (a float32 tensor, the checks' statistics one check
+ * after the other): synchronously, or when the device has computed them (see above).
+ */
+export function verifyOnDevice(statistics: tf.Tensor, checks: ValueCheck[]): void {
+  if (checks.length === 0) return;
+  if (!readsAsynchronously(checks)) {
+    verifyStatistics(checks, Array.from(statistics.dataSync()));
+    return;
+  }
+  const retained = checks.map((c) => c.retain!());
+  const stats = tf.keep(tf.clone(statistics));
+  const verdict = stats.data()
+      .then((values) => verifyStatistics(
+          retained.map((r, i) => ({...r.check, statisticCount: checks[i].statisticCount})), Array.from(values)))
+      .catch((error: unknown) => {
+        if (!hasDeferredError) {
+          hasDeferredError = true;
+          deferredError = error;
+        }
+      })
+      .finally(() => {
+        stats.dispose();
+        retained.forEach((r) => r.release());
+        pendingReads.delete(verdict);
+      });
+  pendingReads.add(verdict);
+}
+
 let pendingChecks: ValueCheck[]|null = null;
 
 function schedule(check: ValueCheck): void {
@@ -141,11 +250,22 @@ function schedule(check: ValueCheck): void {
 /**
  * A loss's own value check (when value checks are on): `statistics` computes scalars on the
  * device, `verify` throws on bad values. Inside a loss's `prepare` it joins the call's single
- * device read.
+ * device read. Both read the tensors they check from `tensors` (the check may be given its verdict
+ * after the call, on kept clones of them: see `verifyOnDevice`).
  */
-export function checkValues(statistics: () => tf.Tensor[], verify: (values: number[]) => void): void {
+export function checkValues<T extends tf.Tensor[]>(
+    tensors: [...T], statistics: (tensors: T) => tf.Tensor[], verify: (values: number[], tensors: T) => void): void {
   if (!valueChecksEnabled) return;
-  schedule({statistics, verify});
+  schedule(tensorCheck(tensors, statistics, verify));
+}
+
+function tensorCheck<T extends tf.Tensor[]>(
+    tensors: T, statistics: (tensors: T) => tf.Tensor[], verify: (values: number[], tensors: T) => void): ValueCheck {
+  return {
+    retain: retaining(tensors, (kept) => tensorCheck(kept as T, statistics, verify)),
+    statistics: () => statistics(tensors),
+    verify: (values) => verify(values, tensors),
+  };
 }
 
 /**
@@ -166,6 +286,7 @@ export function verifyStatistics(checks: ValueCheck[], values: number[]): void {
  * with the device instead of one per check. The checks run before `fn`'s result is used.
  */
 export function withBatchedChecks<T>(fn: () => T): T {
+  throwDeferredCheckError();
   const outer = pendingChecks;
   const checks: ValueCheck[] = [];
   pendingChecks = checks;
@@ -176,17 +297,17 @@ export function withBatchedChecks<T>(fn: () => T): T {
     pendingChecks = outer;
   }
   if (checks.length) {
-    const lengths: number[] = [];
-    const values = readScalars(() => checks.flatMap((c) => {
+    const counts: number[] = [];
+    const packed = tf.tidy(() => tf.concat(checks.map((c) => {
       const stats = c.statistics();
-      lengths.push(stats.length);
-      return stats;
-    }));
-    let offset = 0;
-    checks.forEach((c, i) => {
-      c.verify(values.slice(offset, offset + lengths[i]));
-      offset += lengths[i];
-    });
+      counts.push(stats.length);
+      return tf.stack(stats.map((s) => tf.cast(s, 'float32')));
+    })));
+    try {
+      verifyOnDevice(packed, checks.map((c, i) => ({...c, statisticCount: counts[i]})));
+    } finally {
+      packed.dispose();
+    }
   }
   return result;
 }
@@ -321,8 +442,16 @@ export function classIndicesCheck(
 export function assertLabelValues(
     lossName: string, argName: string, labels: tf.Tensor, allowed: [number, number], meaning = ''): void {
   if (!valueChecksEnabled || labels.size === 0) return;
+  schedule(labelValuesCheck(lossName, argName, labels, allowed, meaning));
+}
+
+/** The check of {@link assertLabelValues}; its statistics are Σ y, min and max of |y − (u + v)/2|. */
+function labelValuesCheck(
+    lossName: string, argName: string, labels: tf.Tensor, allowed: [number, number], meaning: string): ValueCheck {
   const [u, v] = allowed;
-  schedule({
+  return {
+    statisticCount: 3,
+    retain: retaining([labels], ([kept]) => labelValuesCheck(lossName, argName, kept, allowed, meaning)),
     statistics: () => {
       const offset = tf.abs(tf.sub(labels, (u + v) / 2));
       return [tf.sum(labels), tf.min(offset), tf.max(offset)];
@@ -336,7 +465,7 @@ export function assertLabelValues(
           `${lossName}: '${argName}' must hold labels in {${u}, ${v}}${meaning}, found ` +
           `${data[at]} at flat index ${at}`);
     },
-  });
+  };
 }
 
 /**
@@ -344,7 +473,14 @@ export function assertLabelValues(
  */
 export function assertSignLabels(lossName: string, argName: string, labels: tf.Tensor): void {
   if (!valueChecksEnabled || labels.size === 0) return;
-  schedule({
+  schedule(signLabelsCheck(lossName, argName, labels));
+}
+
+/** The check of {@link assertSignLabels}; its statistics are Σ y, max |y(y − 1)| and max |y² − 1|. */
+function signLabelsCheck(lossName: string, argName: string, labels: tf.Tensor): ValueCheck {
+  return {
+    statisticCount: 3,
+    retain: retaining([labels], ([kept]) => signLabelsCheck(lossName, argName, kept)),
     statistics: () => {
       const y = tf.cast(labels, 'float32');
       return [tf.sum(y), tf.max(tf.abs(tf.mul(y, tf.sub(y, 1)))), tf.max(tf.abs(tf.sub(tf.square(y), 1)))];
@@ -353,7 +489,7 @@ export function assertSignLabels(lossName: string, argName: string, labels: tf.T
       if (Number.isFinite(sum) && (notZeroOne === 0 || notSigned === 0)) return;
       throw new Error(`${lossName}: '${argName}' must hold labels in {-1, 1} or in {0, 1}`);
     },
-  });
+  };
 }
 
 /**

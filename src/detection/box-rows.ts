@@ -36,8 +36,8 @@ export function crossed(wh: tf.Tensor): tf.Tensor {
 
 function checkBoxes(lossName: string, argName: string, boxes: tf.Tensor): void {
   if (boxes.size === 0) return;
-  checkValues(() => {
-    const {lo, hi} = corners(boxRows(boxes));
+  checkValues([boxes], ([b]) => {
+    const {lo, hi} = corners(boxRows(b));
     return [tf.sum(tf.cast(tf.less(minOfRows(tf.sub(hi, lo)), 0), 'float32'))];
   }, ([bad]) => {
     if (bad > 0) {

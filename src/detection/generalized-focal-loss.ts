@@ -91,9 +91,9 @@ export const distributionFocalLoss = defineLoss({
     const targets = leadingTargets(yTrue, yPred);
     const bins = yPred.shape[yPred.rank - 1];
     if (targets.size > 0) {
-      checkValues(() => [tf.sum(targets), tf.min(targets), tf.max(targets)], ([sum, min, max]) => {
+      checkValues([targets], ([t]) => [tf.sum(t), tf.min(t), tf.max(t)], ([sum, min, max], [t]) => {
         if (Number.isFinite(sum) && min >= 0 && max < bins - 1) return;
-        const data = targets.dataSync();
+        const data = t.dataSync();
         const at = data.findIndex((v) => !(v >= 0 && v < bins - 1));
         throw new Error(
             `${DFL}: 'yTrue' must hold targets in [0, ${bins - 1}) for ${bins} bins (the bin above each must exist), ` +

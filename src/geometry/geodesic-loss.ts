@@ -78,7 +78,7 @@ function rowNorm(rows: tf.Tensor): tf.Tensor {
 
 function checkUnit(argName: string, q: tf.Tensor): void {
   if (q.size === 0) return;
-  checkValues(() => [tf.max(tf.abs(tf.sub(rowNorm(toRows(q, 4)), 1)))], ([worst]) => {
+  checkValues([q], ([x]) => [tf.max(tf.abs(tf.sub(rowNorm(toRows(x, 4)), 1)))], ([worst]) => {
     if (worst <= 1e-3) return;
     throw new Error(
         `quaternionGeodesicLoss: '${argName}' must hold unit quaternions when normalize is false ` +
@@ -88,7 +88,7 @@ function checkUnit(argName: string, q: tf.Tensor): void {
 
 function checkNonZero(argName: string, q: tf.Tensor): void {
   if (q.size === 0) return;
-  checkValues(() => [tf.min(rowNorm(toRows(q, 4)))], ([smallest]) => {
+  checkValues([q], ([x]) => [tf.min(rowNorm(toRows(x, 4)))], ([smallest]) => {
     if (!(smallest > 0)) throw new Error(`quaternionGeodesicLoss: '${argName}' holds a zero quaternion`);
   });
 }

@@ -36,9 +36,9 @@ export function cosineTargets(lossName: string, yTrue: tf.Tensor, yPred: tf.Tens
   }
   const {oneHot} = sparseTargets(lossName, yTrue, yPred);
   if (yPred.size > 0) {
-    checkValues(() => [tf.sum(yPred), tf.max(tf.abs(yPred))], ([sum, largest]) => {
+    checkValues([yPred], ([p]) => [tf.sum(p), tf.max(tf.abs(p))], ([sum, largest], [p]) => {
       if (Number.isFinite(sum) && largest <= 1 + COSINE_TOLERANCE) return;
-      const found = firstBadCosine(yPred.dataSync(), yPred.shape[1]!);
+      const found = firstBadCosine(p.dataSync(), p.shape[1]!);
       throw new Error(
           `${lossName}: 'yPred' must hold cosines in [-1, 1] (tolerance ${COSINE_TOLERANCE}), found ${found}`);
     });

@@ -84,16 +84,14 @@ export const attentionTargetLoss = defineLoss({
     checkHeads(o.heads, h);
     assertLabelValues(NAME, 'targetMask', mask, [0, 1], ' (1 marks a target patch)');
     checkValues(
-        () => {
-          if (attention.size === 0) return [tf.scalar(0), tf.scalar(0), tf.scalar(0)];
-          return [
-            tf.sum(attention), tf.min(attention),
-            tf.max(tf.abs(tf.sub(tf.sum(attention, -1), 1))),
-          ];
+        [attention],
+        ([a]) => {
+          if (a.size === 0) return [tf.scalar(0), tf.scalar(0), tf.scalar(0)];
+          return [tf.sum(a), tf.min(a), tf.max(tf.abs(tf.sub(tf.sum(a, -1), 1)))];
         },
-        ([sum, min, deviation]) => {
+        ([sum, min, deviation], [a]) => {
           if (!Number.isFinite(sum)) {
-            const [nan] = Array.from(tf.tidy(() => tf.any(tf.isNaN(attention))).dataSync());
+            const [nan] = Array.from(tf.tidy(() => tf.any(tf.isNaN(a))).dataSync());
             throw new Error(`${NAME}: 'attention' contains ${nan ? 'NaN' : 'Infinity'}`);
           }
           if (min < 0) {

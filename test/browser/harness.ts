@@ -40,6 +40,13 @@ export const TOLERANCE: Record<GpuBackend, Tolerance> = {
  */
 export const VALUE_CHECKS_IN_MATRIX: Record<GpuBackend, boolean> = {webgl: true, webgpu: false};
 
+/**
+ * The losses whose value checks read synchronously on WebGL/WebGPU (src/core/validate.ts
+ * `verifyOnDevice`): CTC, whose checks read the label and input lengths, which it needs on the
+ * host to build its alignment anyway. Every other loss reads its checks asynchronously.
+ */
+export const SYNCHRONOUS_CHECK_LOSSES: ReadonlySet<string> = new Set(['ctcLoss']);
+
 const COMMON_ARGS = [
   '--no-sandbox', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',

@@ -48,6 +48,8 @@ export interface ReadCount {
   caseId: string;
   checksOff: number;
   checksOn: number;
+  /** Of checksOn, the synchronous reads (readSync). */
+  checksOnSync: number;
   /** The last axis of the differentiated input (the classes, for the segmentation losses). */
   classes?: number;
   error?: string;
@@ -85,3 +87,6 @@ export interface PageHarness {
   fusedSparseCrossEntropy(tolerance: Tolerance): Promise<FusedCaseResult[]>;
   fusedResidualLosses(tolerance: Tolerance): Promise<FusedCaseResult[]>;
 }
+
+/** The page's checks of one family of fused GPU kernels (test/browser/page/fused-*.ts). */
+export type FusedFamily = 'fusedSparseCrossEntropy'|'fusedResidualLosses';

@@ -428,6 +428,9 @@ describe('fused classification kernels', () => {
   it.each([
     ['categoricalCrossentropy', {labelSmoothing: 0.1}],
     ['categoricalFocalCrossentropy', {gamma: 1.5, labelSmoothing: 0.1}],
+    ['categoricalFocalCrossentropy', {labelSmoothing: 0.1}],
+    ['categoricalFocalCrossentropy', {gamma: 1, alpha: 0.6}],
+    ['categoricalFocalCrossentropy', {gamma: 0, labelSmoothing: 0.3}],
     ['sparseCategoricalFocalCrossentropy', {gamma: 2, ignoreIndex: IGNORE}],
   ])('%s: class counts that are no multiple of 4, and many classes (the SIMD rows and their tails), with and without the SIMD module', (name, options) => {
     const subject = subjects.find((s) => s.loss === name)!;

@@ -25,6 +25,11 @@ export interface SimdKernels {
   /** Its gradient; dTargets 0 for none (the focal loss's targets take no gradient). */
   sigmoidBackward(x: number, t: number, dLoss: number, perItem: number, n: number, keep: number, half: number, gamma: number,
                   useAlpha: number, alpha: number, dTargets: number, dLogits: number): void;
+  /** Categorical focal loss from logits against dense targets, γ ∈ {0, 1, 2}; alpha 0: alpha0 for every class. */
+  focalSoftmaxForward(z: number, y: number, alpha: number, alpha0: number, n: number, c: number, keep: number, spread: number,
+                      gamma: number, rowShift: number, loss: number, stats: number): void;
+  focalSoftmaxBackward(z: number, y: number, alpha: number, alpha0: number, rowShift: number, upstream: number, n: number,
+                       c: number, keep: number, spread: number, gamma: number, rowH: number, grad: number): void;
 }
 
 let enabled = true;

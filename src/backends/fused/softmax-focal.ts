@@ -41,6 +41,11 @@ function attrsOf(call: HostKernelCall): CategoricalFocalAttrs {
   return call.attrs as unknown as CategoricalFocalAttrs;
 }
 
+/** The focusing parameters of the SIMD loops (dense targets: the default 2, and 0 and 1); others run in JavaScript. */
+function simdGamma(gamma: number): boolean {
+  return gamma === 0 || gamma === 1 || gamma === 2;
+}
+
 /**
  * A sparse label as the composite reads it: cast to int32 (truncated; an index outside [0, C) has
  * no one-hot entry), the item ignored where that equals ignoreIndex.
@@ -63,6 +68,23 @@ function forwardRun(call: HostKernelCall, [loss, rowShift, itemWeights, statisti
   let tMin = Infinity;
   let tMax = -Infinity;
   const simd = simdRowMaxSumExp(call, z, n, numClasses);
+  if (simd && call.simd && !sparse && simdGamma(gamma)) {
+    // The per-class loop too: the loss and the targets' statistics.
+    const [rowMax, rowSumExp, rowSumZ] = simd;
+    for (let i = 0; i < n; i++) {
+      rowShift[2 * i] = rowMax[i];
+      rowShift[2 * i + 1] = Math.log(rowSumExp[i]);
+      zSum += rowSumZ[i];
+    }
+    const targetStatistics = call.scratch[4];
+    call.simd.focalSoftmaxForward(z.byteOffset, targets.byteOffset, perClassAlpha ? alpha.byteOffset : 0, alpha[0], n, numClasses,
+                                  keep, spread, gamma, rowShift.byteOffset, loss.byteOffset, targetStatistics.byteOffset);
+    if (checks && statistics.length) {
+      statistics.set(targetStatistics.subarray(0, 3));
+      statistics[3] = zSum;
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const row = i * numClasses;
     const [max, sumExp] = simd ? [simd[0][i], simd[1][i]] : rowMaxSumExp(z, row, numClasses);
@@ -126,6 +148,14 @@ function backwardRun(call: HostKernelCall, [grad]: HostArray[]): void {
   const spread = eps / numClasses;
   const perClassAlpha = alpha.length !== 1;
   const perItem = dLoss.length !== 1;
+  if (call.simd && !sparse && simdGamma(gamma)) {
+    const [upstream, rowH] = call.scratch.slice(3);
+    for (let i = 0; i < n; i++) upstream[i] = perItem ? dLoss[i] : dLoss[0];
+    call.simd.focalSoftmaxBackward(z.byteOffset, targets.byteOffset, perClassAlpha ? alpha.byteOffset : 0, alpha[0],
+                                   rowShift.byteOffset, upstream.byteOffset, n, numClasses, keep, spread, gamma,
+                                   rowH.byteOffset, grad.byteOffset);
+    return;
+  }
   // p into grad by the SIMD module where it runs (else row by row below), then h_c into a row
   // buffer, Σ h, and grad = d·(h − p·Σ h).
   const simd = simdScaledSoftmax(call, z, n, numClasses, grad, (i) => [rowShift[2 * i] + rowShift[2 * i + 1], 1]);
@@ -185,14 +215,16 @@ export function registerCategoricalFocal(): void {
         {shape: [statistics], dtype: 'float32'},
       ];
     },
-    scratch: rowScratch,
+    // The row statistics, then the SIMD loop's target statistics.
+    scratch: (call) => [...rowScratch(call), 3],
     run: forwardRun,
   });
   registerHostKernel({
     name: CATEGORICAL_FOCAL_GRAD,
     inputNames: ['logits', 'targets', 'rowShift', 'dLoss', 'alpha'],
     outputs: (call) => [{shape: call.shapes[0], dtype: 'float32'}],
-    scratch: affineScratch,
+    // The scaled softmax's, then the SIMD loop's upstream gradient per row and one row of h.
+    scratch: (call) => [...affineScratch(call), call.shapes[0][0], call.shapes[0][1]],
     run: backwardRun,
   });
 }

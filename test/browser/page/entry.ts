@@ -2,15 +2,15 @@
 // tfjs, the WebGPU backend and the library's src/index.ts. It exposes `window.lossHarness`
 // (protocol.ts), which the jest side drives through playwright: switch to a backend, run every
 // golden case of a fixture file, count backend reads during an optimizer step, train tf.layers
-// models with the losses.
+// models with the losses, and check the fused GPU kernels against the composite path (fused-*.ts).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 
 import * as losses from '../../../src';
-import {pendingValueChecks} from '../../../src/core/fused';
-import type {
-  BackendInfo, CaseResult, FusedCaseResult, GpuBackend, PageHarness, ReadCount, Tolerance, TrainingResult,
-} from '../protocol';
+import type {BackendInfo, CaseResult, GpuBackend, PageHarness, ReadCount, Tolerance, TrainingResult} from '../protocol';
+import {describeError, fmt, random} from './common';
+import {fusedResidualLosses} from './fused-residual';
+import {fusedSparseCrossEntropy} from './fused-sparse-ce';
 
 interface FixtureTensor {
   shape: number[];
@@ -69,13 +69,6 @@ async function loadFixtures(file: string): Promise<FixtureCase[]> {
   return cases;
 }
 
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function fmt(x: number): string {
-  return Number.isFinite(x) ? x.toPrecision(8) : String(x);
-}
 
 /** Compares values with the fixture, tracking the worst error and recording failures. */
 class Comparison {
@@ -249,14 +242,20 @@ async function runFixtures(file: string, tolerance: Tolerance, valueChecks: bool
 // ---------------------------------------------------------------------------------------------
 // Hot-path reads.
 
-/** Counts the backend's readSync/read calls (dataSync/data/array end there) while `fn` runs. */
-function countBackendReads(fn: () => void): number {
+/**
+ * Counts the backend's reads (dataSync/data/array end in readSync/read) while `fn` runs: all of
+ * them, and the synchronous ones (readSync, which stall the GPU queue).
+ */
+function countBackendReads(fn: () => void): {all: number; sync: number} {
   const backend = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const original = {readSync: backend.readSync, read: backend.read};
-  let count = 0;
+  const counts = {all: 0, sync: 0};
   let depth = 0;
   const wrap = (name: 'readSync'|'read') => function(this: unknown, ...a: unknown[]) {
-    if (depth === 0) count++;
+    if (depth === 0) {
+      counts.all++;
+      if (name === 'readSync') counts.sync++;
+    }
     depth++;
     try {
       return original[name].apply(this, a);
@@ -272,7 +271,7 @@ function countBackendReads(fn: () => void): number {
     backend.readSync = original.readSync;
     backend.read = original.read;
   }
-  return count;
+  return counts;
 }
 
 /**
@@ -281,7 +280,7 @@ function countBackendReads(fn: () => void): number {
  * values and its gradient flows through the loss into the model.
  */
 function readsPerStep(lossOf: (pred: tf.Tensor) => tf.Tensor, base: tf.Tensor):
-    Pick<ReadCount, 'checksOff'|'checksOn'> {
+    Pick<ReadCount, 'checksOff'|'checksOn'|'checksOnSync'> {
   const model = tf.sequential({layers: [
     tf.layers.dense({units: base.size, inputShape: [1], useBias: false, kernelInitializer: 'zeros'}),
   ]});
@@ -294,10 +293,10 @@ function readsPerStep(lossOf: (pred: tf.Tensor) => tf.Tensor, base: tf.Tensor):
     losses.setValueChecks(true);
     step();  // warm-up: shaders compiled, nothing counted
     losses.setValueChecks(false);
-    const checksOff = countBackendReads(step);
+    const checksOff = countBackendReads(step).all;
     losses.setValueChecks(true);
-    const checksOn = countBackendReads(step);
-    return {checksOff, checksOn};
+    const on = countBackendReads(step);
+    return {checksOff, checksOn: on.all, checksOnSync: on.sync};
   } finally {
     losses.setValueChecks(true);
     optimizer.dispose();
@@ -326,7 +325,7 @@ async function countReads(files: string[]): Promise<ReadCount[]> {
       inputs = made.inputs;
       entry = {file, loss, caseId, ...made.run()};
     } catch (e) {
-      entry = {file, loss, caseId, checksOff: -1, checksOn: -1, error: describeError(e)};
+      entry = {file, loss, caseId, checksOff: -1, checksOn: -1, checksOnSync: -1, error: describeError(e)};
     } finally {
       tf.dispose(inputs);
     }
@@ -384,17 +383,6 @@ async function countReads(files: string[]): Promise<ReadCount[]> {
 // ---------------------------------------------------------------------------------------------
 // Training loops.
 
-/** A deterministic uniform [0, 1) stream (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Task {
   x: tf.Tensor;
@@ -535,461 +523,10 @@ async function train(): Promise<TrainingResult[]> {
   ];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Fused kernels (src/backends/fused/webgl-*.ts, webgpu-*.ts) against the composite path.
-
-const FUSED_SPARSE_CE = ['TfjsLossesSparseSoftmaxCrossEntropy', 'TfjsLossesSparseSoftmaxCrossEntropyGrad'];
-
-/** Runs `fn`, counting the calls of the named kernels of the active backend. */
-async function countKernelRuns<T>(names: string[], fn: () => Promise<T>): Promise<{result: T, counts: number[]}> {
-  const configs = names.map((n) => tf.getKernel(n, tf.getBackend()));
-  const counts = names.map(() => 0);
-  const originals = configs.map((c) => c?.kernelFunc);
-  configs.forEach((c, i) => {
-    if (!c) return;
-    const original = originals[i]!;
-    (c as {kernelFunc: tf.KernelFunc}).kernelFunc = (args) => {
-      counts[i]++;
-      return original(args);
-    };
-  });
-  try {
-    return {result: await fn(), counts};
-  } finally {
-    configs.forEach((c, i) => {
-      if (c) (c as {kernelFunc: tf.KernelFunc}).kernelFunc = originals[i]!;
-    });
-  }
-}
-
-interface FusedCase {
-  id: string;
-  shape: number[];
-  options: Record<string, unknown>;
-  labelDtype: 'int32'|'float32';
-  /** Flat items whose label is the ignoreIndex. */
-  ignoreAt?: number[];
-  /** Per-item `weights` of the batch shape. */
-  weights?: boolean;
-  /** 'js': compare 'none' and its gradient with the formula in float64 instead of the composite path. */
-  reference?: 'js';
-  /** Every third logit set to ±extreme (the composite and the host kernels stay exact there). */
-  extreme?: number;
-}
-
-/** 'none' and d Σ none / d logits of sparse softmax CE, in float64 (the host kernel's formula). */
-function sparseCeReference(z: Float32Array, labels: ArrayLike<number>, numClasses: number, options: Record<string, unknown>) {
-  const n = labels.length;
-  const eps = (options.labelSmoothing as number|undefined) ?? 0;
-  const w = options.classWeights as number[]|undefined;
-  const ignoreIndex = options.ignoreIndex as number|undefined;
-  const weight = (c: number) => (w ? w[c] : 1);
-  const totalWeight = w ? w.reduce((a, b) => a + b, 0) : numClasses;
-  const loss = new Float64Array(n);
-  const grad = new Float64Array(n * numClasses);
-  for (let i = 0; i < n; i++) {
-    const y = labels[i];
-    if (y === ignoreIndex) continue;
-    const row = i * numClasses;
-    let max = -Infinity;
-    for (let c = 0; c < numClasses; c++) max = Math.max(max, z[row + c]);
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) sum += Math.exp(z[row + c] - max);
-    const lse = max + Math.log(sum);
-    let value = (1 - eps) * weight(y) * (lse - z[row + y]);
-    const mass = (1 - eps) * weight(y) + (eps / numClasses) * totalWeight;
-    for (let c = 0; c < numClasses; c++) {
-      value += (eps / numClasses) * weight(c) * (lse - z[row + c]);
-      grad[row + c] = Math.exp(z[row + c] - lse) * mass - (eps / numClasses) * weight(c) - (c === y ? (1 - eps) * weight(y) : 0);
-    }
-    loss[i] = value;
-  }
-  return {loss, grad};
-}
-
-const FUSED_CASES: FusedCase[] = [
-  {id: '[6,5]', shape: [6, 5], options: {}, labelDtype: 'int32'},
-  {id: '[6,5] float32 labels, labelSmoothing 0.1', shape: [6, 5], options: {labelSmoothing: 0.1}, labelDtype: 'float32'},
-  {id: '[6,5] classWeights', shape: [6, 5], options: {classWeights: [0.5, 2, 1, 0.25, 3]}, labelDtype: 'int32'},
-  {id: '[6,5] ignoreIndex -100', shape: [6, 5], options: {ignoreIndex: -100}, labelDtype: 'int32', ignoreAt: [1, 4]},
-  {id: '[6,5] ignoreIndex 2 (a class), classWeights, labelSmoothing 0.2, weights', shape: [6, 5],
-    options: {ignoreIndex: 2, classWeights: [0.5, 2, 1, 0.25, 3], labelSmoothing: 0.2}, labelDtype: 'int32', ignoreAt: [0], weights: true},
-  {id: '[2,3,7] rank 3, weights, labelSmoothing 0.05', shape: [2, 3, 7], options: {labelSmoothing: 0.05}, labelDtype: 'int32', weights: true},
-  {id: '[6,4] every third logit ±1e4, labelSmoothing 0.1, classWeights', shape: [6, 4], extreme: 1e4,
-    options: {labelSmoothing: 0.1, classWeights: [0.5, 1, 2, 1.5]}, labelDtype: 'int32'},
-  {id: '[6,300] every third logit ±1e4', shape: [6, 300], extreme: 1e4, options: {}, labelDtype: 'int32'},
-  {id: '[6,300] every third logit ±1e4, labelSmoothing 0.3, classWeights (a workgroup per row on WebGPU)', shape: [6, 300],
-    extreme: 1e4, options: {labelSmoothing: 0.3, classWeights: Array.from({length: 300}, (_, c) => 0.25 + (c % 7) / 3)},
-    labelDtype: 'int32'},
-  {id: '[300,40] (statistics over two blocks), classWeights, ignoreIndex -1', shape: [300, 40],
-    options: {classWeights: Array.from({length: 40}, (_, c) => 0.5 + (c % 5) / 4), ignoreIndex: -1}, labelDtype: 'int32', ignoreAt: [3, 299]},
-  {id: '[64,4500] (256-wide rows on WebGPU), labelSmoothing 0.1', shape: [64, 4500], options: {labelSmoothing: 0.1}, labelDtype: 'int32'},
-  // Large: against the formula in JavaScript (float64), the composite being slow there (14 s per
-  // call on WebGPU at [70000, 3]); 'none' and its gradient only (the reductions are the core's).
-  {id: '[70000,3] (3 statistics passes on WebGL), ignoreIndex 1, labelSmoothing 0.1, classWeights', shape: [70000, 3],
-    options: {ignoreIndex: 1, labelSmoothing: 0.1, classWeights: [0.5, 2, 1.5]}, labelDtype: 'int32', ignoreAt: [5, 69999], reference: 'js'},
-  {id: '[66000,130] (a dispatch of over 65,535 workgroups on WebGPU)', shape: [66000, 130], options: {}, labelDtype: 'int32',
-    reference: 'js'},
-];
-
-/** Compares fused values with the composite's, tracking the worst scaled error. */
-function compareFused(result: FusedCaseResult, what: string, fused: ArrayLike<number>, composite: ArrayLike<number>, tolerance: Tolerance) {
-  if (fused.length !== composite.length) {
-    result.problems.push(`${what}: ${fused.length} values, composite ${composite.length}`);
-    return;
-  }
-  let bad = 0;
-  for (let i = 0; i < fused.length; i++) {
-    const a = fused[i], e = composite[i];
-    const err = Math.abs(a - e);
-    const scaled = Number.isFinite(err) ? err / (1 + Math.abs(e)) : Infinity;
-    if (scaled > result.worst) {
-      result.worst = scaled;
-      result.worstAt = `${what}[${i}]: composite ${fmt(e)}, fused ${fmt(a)}`;
-    }
-    if (!(err <= tolerance.atol + tolerance.rtol * Math.abs(e))) {
-      if (bad++ === 0) result.problems.push(`${what}[${i}]: composite ${fmt(e)}, fused ${fmt(a)}`);
-    }
-  }
-  if (bad > 1) result.problems.push(`${what}: ${bad} values out of tolerance in all`);
-}
-
-async function fusedValueCase(c: FusedCase, tolerance: Tolerance): Promise<FusedCaseResult> {
-  const result: FusedCaseResult = {id: c.id, worst: 0, worstAt: '', problems: []};
-  const rnd = random(c.shape.reduce((a, b) => a + b, 0));
-  const numClasses = c.shape[c.shape.length - 1];
-  const batchShape = c.shape.slice(0, -1);
-  const n = batchShape.reduce((a, b) => a * b, 1);
-  const ignoreIndex = c.options.ignoreIndex as number|undefined;
-  const before = tf.memory().numTensors;
-  const logits = tf.tensor(Array.from({length: n * numClasses},
-      (_, i) => (c.extreme && i % 3 === 1 ? (i % 2 ? c.extreme : -c.extreme) : rnd() * 8 - 4)), c.shape);
-  const labels = tf.tensor(Array.from({length: n}, (_, i) => (c.ignoreAt?.includes(i) ? ignoreIndex! : (i * 7 + 3) % numClasses)),
-      batchShape, c.labelDtype);
-  const weights = c.weights ? tf.tensor(Array.from({length: n}, () => 0.25 + rnd()), batchShape) : undefined;
-  const call = (z: tf.Tensor, reduction: string) =>
-      losses.sparseCategoricalCrossentropy(labels, z, {...c.options, fromLogits: true, reduction, weights} as never);
-  const reductions = c.weights ? ['none', 'mean', 'sum', 'weightedMean'] : ['none', 'mean', 'sum'];
-  const evaluate = async () => {
-    const outputs = reductions.map((r) => tf.tidy(() => call(logits, r)));
-    outputs.push(tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'mean'))(logits)));
-    outputs.push(tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits)));
-    try {
-      return await Promise.all(outputs.map((o) => o.data()));
-    } finally {
-      tf.dispose(outputs);
-    }
-  };
-  try {
-    if (c.reference === 'js') {
-      const {result: fused, counts} = await countKernelRuns(FUSED_SPARSE_CE, async () => {
-        const none = tf.tidy(() => call(logits, 'none'));
-        const grad = tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits));
-        try {
-          return await Promise.all([none.data(), grad.data()]);
-        } finally {
-          tf.dispose([none, grad]);
-        }
-      });
-      await losses.flushValueChecks();
-      if (counts[0] !== 2 || counts[1] !== 1) result.problems.push(`the fused kernels ran ${counts[0]} and ${counts[1]} times, expected 2 and 1`);
-      const reference = sparseCeReference(await logits.data() as Float32Array, await labels.data(), numClasses, c.options);
-      compareFused(result, 'none', fused[0], reference.loss, tolerance);
-      compareFused(result, 'd Σ none / d yPred', fused[1], reference.grad, tolerance);
-    } else {
-      losses.setFusedKernels(false);
-      const composite = await evaluate();
-      losses.setFusedKernels(true);
-      const {result: fused, counts} = await countKernelRuns(FUSED_SPARSE_CE, evaluate);
-      await losses.flushValueChecks();
-      if (counts[0] !== reductions.length + 2 || counts[1] !== 2) {
-        result.problems.push(`the fused kernels ran ${counts[0]} (forward) and ${counts[1]} (backward) times, expected ` +
-            `${reductions.length + 2} and 2`);
-      }
-      const names = [...reductions, 'd mean / d yPred', 'd Σ none / d yPred'];
-      names.forEach((name, i) => compareFused(result, name, fused[i], composite[i], tolerance));
-    }
-  } catch (e) {
-    result.problems.push(`threw: ${describeError(e)}`);
-  } finally {
-    losses.setFusedKernels(true);
-    tf.dispose([logits, labels, ...(weights ? [weights] : [])]);
-  }
-  await losses.flushValueChecks().catch((e) => result.problems.push(`a value check failed: ${describeError(e)}`));
-  const leaked = tf.memory().numTensors - before;
-  if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-  return result;
-}
-
-/** The composite path's error for `call` (synchronous), or '' when it does not throw. */
-function compositeError(call: () => tf.Tensor): string {
-  losses.setFusedKernels(false);
-  try {
-    tf.tidy(call).dispose();
-    return '';
-  } catch (e) {
-    return describeError(e);
-  } finally {
-    losses.setFusedKernels(true);
-  }
-}
-
-/** Waits (event loop turns, at most `ms`) until no fused value check is being read back. */
-async function checksSettled(ms = 10_000): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (pendingValueChecks() > 0) {
-    if (performance.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
-
-/**
- * Bad inputs on the fused path: the call returns (its checks are read back asynchronously), and
- * the composite's error comes from `flushValueChecks()`, or from the next loss call, or ends
- * `model.fit`; nothing is left behind.
- */
-async function fusedErrorCases(): Promise<FusedCaseResult[]> {
-  const results: FusedCaseResult[] = [];
-  const z = [[1, 2, 0.5, -1], [0.3, -2, 4, 1], [2, 2, 2, 2]];
-  const nan = [[1, 2, 0.5, -1], [0.3, NaN, 4, 1], [2, 2, 2, 2]];
-  const inf = [[1, 2, 0.5, -1], [0.3, -Infinity, 4, 1], [2, 2, 2, 2]];
-  const cases: Array<[string, number[], number[][], Record<string, unknown>, 'int32'|'float32']> = [
-    ['label 7 out of range [0, 4)', [0, 7, 1], z, {}, 'int32'],
-    ['label -1 (ignoreIndex -100)', [0, -1, -100], z, {ignoreIndex: -100}, 'int32'],
-    ['label 1.5 (not integral)', [0, 1.5, 2], z, {}, 'float32'],
-    ['NaN in the logits', [0, 1, 2], nan, {labelSmoothing: 0.1}, 'int32'],
-    ['-Infinity in the logits (classWeights)', [0, 1, 2], inf, {classWeights: [1, 2, 3, 4]}, 'int32'],
-    ['NaN logits and a bad label: the composite\'s first check wins', [0, 9, 2], nan, {}, 'int32'],
-  ];
-  for (const [id, labelValues, logitValues, options, dtype] of cases) {
-    const result: FusedCaseResult = {id: `error: ${id}`, worst: 0, worstAt: '', problems: []};
-    const before = tf.memory().numTensors;
-    const labels = tf.tensor1d(labelValues, dtype);
-    const logits = tf.tensor2d(logitValues);
-    const call = () => losses.sparseCategoricalCrossentropy(labels, logits, {...options, fromLogits: true} as never);
-    try {
-      const expected = compositeError(call);
-      if (!expected) result.problems.push('the composite path did not throw');
-      // Through flushValueChecks().
-      const {counts} = await countKernelRuns(FUSED_SPARSE_CE, async () => {
-        try {
-          tf.tidy(call).dispose();
-        } catch (e) {
-          result.problems.push(`the fused call threw at once (expected a deferred check): ${describeError(e)}`);
-        }
-      });
-      if (counts[0] !== 1) result.problems.push(`the fused forward kernel ran ${counts[0]} times, expected 1`);
-      let flushed = '';
-      await losses.flushValueChecks().catch((e) => { flushed = describeError(e); });
-      if (flushed !== expected) result.problems.push(`flushValueChecks() rejected with "${flushed}", expected "${expected}"`);
-      await losses.flushValueChecks().catch((e) => result.problems.push(`a second flushValueChecks() rejected: ${describeError(e)}`));
-      // Through the next loss call (of another loss).
-      tf.tidy(call).dispose();
-      if (!await checksSettled()) result.problems.push('the value check was still pending after 10 s');
-      let next = '';
-      try {
-        tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();
-      } catch (e) {
-        next = describeError(e);
-      }
-      if (next !== expected) result.problems.push(`the next loss call threw "${next}", expected "${expected}"`);
-      tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();  // thrown once, then cleared
-    } catch (e) {
-      result.problems.push(`threw: ${describeError(e)}`);
-    } finally {
-      tf.dispose([labels, logits]);
-    }
-    await losses.flushValueChecks().catch((e) => result.problems.push(`left a failed check behind: ${describeError(e)}`));
-    const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-    results.push(result);
-  }
-  results.push(await fusedFitError());
-  return results;
-}
-
-/** model.fit over three batches, the second with a label out of range: fit rejects with the composite's message. */
-async function fusedFitError(): Promise<FusedCaseResult> {
-  const result: FusedCaseResult = {id: 'error: model.fit, a bad label in batch 2 of 3', worst: 0, worstAt: '', problems: []};
-  const before = tf.memory().numTensors;
-  const model = tf.sequential({layers: [tf.layers.dense({units: 4, inputShape: [3], kernelInitializer: tf.initializers.glorotUniform({seed: 9})})]});
-  const x = tf.randomNormal([12, 3], 0, 1, 'float32', 9);
-  const y = tf.tensor1d([0, 1, 2, 3, 0, 6, 2, 3, 0, 1, 2, 3]);
-  const optimizer = tf.train.sgd(0.1);
-  model.compile({optimizer, loss: losses.get('sparseCategoricalCrossentropy', {fromLogits: true})});
-  const expected = compositeError(() => losses.sparseCategoricalCrossentropy(
-      tf.tensor1d([0, 6, 2, 3]), tf.zeros([4, 4]), {fromLogits: true}));
-  try {
-    let failure = '';
-    const {counts} = await countKernelRuns(FUSED_SPARSE_CE, async () => {
-      try {
-        await model.fit(x, y, {batchSize: 4, epochs: 1, shuffle: false, verbose: 0});
-        await losses.flushValueChecks();
-      } catch (e) {
-        failure = describeError(e);
-      }
-    });
-    if (counts[0] < 1) result.problems.push('the fused kernel did not run');
-    if (failure !== expected) result.problems.push(`fit (then flushValueChecks) failed with "${failure}", expected "${expected}"`);
-  } finally {
-    model.dispose();
-    optimizer.dispose();
-    tf.dispose([x, y]);
-  }
-  await losses.flushValueChecks().catch((e) => result.problems.push(`left a failed check behind: ${describeError(e)}`));
-  // tfjs-layers may keep a few tensors of a fit that threw; report them without failing on them.
-  const leaked = tf.memory().numTensors - before;
-  if (leaked !== 0) result.worstAt = `${leaked} tensor(s) more after the failed fit (tfjs-layers)`;
-  return result;
-}
-
-/**
- * The reads a fused call makes with value checks on: none synchronous (readSync), one
- * asynchronous (read, of the statistics), and a forward+backward step the same.
- */
-async function fusedReads(id: string, step: () => void): Promise<FusedCaseResult> {
-  const result: FusedCaseResult = {id: `reads: ${id}`, worst: 0, worstAt: '', problems: []};
-  const backend = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>;
-  const original = {readSync: backend.readSync, read: backend.read};
-  const counts = {readSync: 0, read: 0};
-  backend.readSync = function(this: unknown, ...a: unknown[]) { counts.readSync++; return original.readSync.apply(this, a); };
-  backend.read = function(this: unknown, ...a: unknown[]) { counts.read++; return original.read.apply(this, a); };
-  try {
-    step();
-  } catch (e) {
-    result.problems.push(`threw: ${describeError(e)}`);
-  } finally {
-    backend.readSync = original.readSync;
-    backend.read = original.read;
-  }
-  await losses.flushValueChecks().catch((e) => result.problems.push(`a value check failed: ${describeError(e)}`));
-  if (counts.readSync !== 0 || counts.read !== 1) {
-    result.problems.push(`${counts.readSync} synchronous and ${counts.read} asynchronous read(s), expected 0 and 1`);
-  }
-  return result;
-}
-
-async function fusedSparseCrossEntropy(tolerance: Tolerance): Promise<FusedCaseResult[]> {
-  losses.setValueChecks(true);
-  const results: FusedCaseResult[] = [];
-  {
-    const logits = tf.randomNormal([16, 10], 0, 1, 'float32', 3);
-    const labels = tf.tensor1d(Array.from({length: 16}, (_, i) => i % 10), 'int32');
-    const call = (z: tf.Tensor) => losses.sparseCategoricalCrossentropy(labels, z, {fromLogits: true, classWeights: Array(10).fill(1)});
-    tf.tidy(() => tf.grad(call)(logits));  // warm-up (shaders)
-    await losses.flushValueChecks();
-    results.push(await fusedReads('sparse CE, value checks on, forward + backward', () => { tf.tidy(() => tf.grad(call)(logits)); }));
-    tf.dispose([logits, labels]);
-  }
-  for (const c of FUSED_CASES) results.push(await fusedValueCase(c, tolerance));
-  results.push(...await fusedErrorCases());
-  return results;
-}
-
-const FUSED_RESIDUAL = ['TfjsLossesResidualLoss', 'TfjsLossesResidualLossGrad'];
-
-/**
- * MSE, MAE, Huber and smooth L1 through the fused residual kernels against the composite: 'none',
- * 'mean', 'sum' and both gradients, with weights, ranks 1 to 3, and a yPred that a dense layer
- * leaves in a packed WebGL texture; a NaN in yPred fails through the asynchronous checks.
- */
-async function fusedResidualLosses(tolerance: Tolerance): Promise<FusedCaseResult[]> {
-  losses.setValueChecks(true);
-  const results: FusedCaseResult[] = [];
-  const cases: Array<[string, (y: tf.Tensor, p: tf.Tensor, o: Record<string, unknown>) => tf.Tensor, Record<string, unknown>]> = [
-    ['meanSquaredError', losses.meanSquaredError as never, {}],
-    ['meanAbsoluteError', losses.meanAbsoluteError as never, {}],
-    ['huberLoss δ 0.7', losses.huberLoss as never, {delta: 0.7}],
-    ['smoothL1Loss β 0.5', losses.smoothL1Loss as never, {beta: 0.5}],
-    ['smoothL1Loss β 0', losses.smoothL1Loss as never, {beta: 0}],
-  ];
-  const shapes = [[7], [5, 6], [2, 3, 40]];
-  for (const [name, loss, options] of cases) {
-    for (const shape of shapes) {
-      for (const packed of shape.length === 2 ? [false, true] : [false]) {
-        const weighted = shape.length === 2;
-        const result: FusedCaseResult = {id: `${name} [${shape}]${weighted ? ' weights' : ''}${packed ? ', yPred from a matmul' : ''}`,
-          worst: 0, worstAt: '', problems: []};
-        const rnd = random(shape.reduce((a, b) => a * 31 + b, 7));
-        const size = shape.reduce((a, b) => a * b, 1);
-        const before = tf.memory().numTensors;
-        const yTrue = tf.tensor(Array.from({length: size}, () => rnd() * 4 - 2), shape);
-        // Residuals on both sides of the thresholds, and some exactly 0 (MAE's sign).
-        const base = tf.tensor(Array.from({length: size}, (_, i) => (i % 9 === 0 ? 0 : rnd() * 3 - 1.5)), shape);
-        const weights = weighted ? tf.tensor(Array.from({length: shape[0]}, () => 0.2 + rnd()), [shape[0], 1]) : undefined;
-        // packed: yPred = yTrue + base made by a matmul with the identity (a packed texture on WebGL).
-        const eye = packed ? tf.eye(shape[1]) : undefined;
-        const makePred = (b: tf.Tensor) => tf.add(yTrue, eye ? tf.matMul(b, eye) : b);
-        const evaluate = async () => {
-          const outs = ['none', 'mean', 'sum'].map((reduction) => tf.tidy(() => loss(yTrue, makePred(base), {...options, reduction, weights})));
-          const grads = tf.tidy(() => tf.grads((y: tf.Tensor, b: tf.Tensor) => loss(y, makePred(b), {...options, reduction: 'mean', weights}))([yTrue, base]));
-          outs.push(...grads);
-          try {
-            return await Promise.all(outs.map((o) => o.data()));
-          } finally {
-            tf.dispose(outs);
-          }
-        };
-        try {
-          losses.setFusedKernels(false);
-          const composite = await evaluate();
-          losses.setFusedKernels(true);
-          const {result: fused, counts} = await countKernelRuns(FUSED_RESIDUAL, evaluate);
-          await losses.flushValueChecks();
-          if (counts[0] !== 4 || counts[1] !== 1) result.problems.push(`the fused kernels ran ${counts[0]} and ${counts[1]} times, expected 4 and 1`);
-          ['none', 'mean', 'sum', 'd mean / d yTrue', 'd mean / d yPred'].forEach((what, i) => compareFused(result, what, fused[i], composite[i], tolerance));
-        } catch (e) {
-          result.problems.push(`threw: ${describeError(e)}`);
-        } finally {
-          losses.setFusedKernels(true);
-          tf.dispose([yTrue, base, ...(weights ? [weights] : []), ...(eye ? [eye] : [])]);
-        }
-        await losses.flushValueChecks().catch((e) => result.problems.push(`a value check failed: ${describeError(e)}`));
-        const leaked = tf.memory().numTensors - before;
-        if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-        results.push(result);
-      }
-    }
-  }
-  {
-    const yTrue = tf.randomNormal([40], 0, 1, 'float32', 4);
-    const yPred = tf.randomNormal([40], 0, 1, 'float32', 5);
-    const call = (p: tf.Tensor) => losses.huberLoss(yTrue, p);
-    tf.tidy(() => tf.grad(call)(yPred));  // warm-up (shaders)
-    await losses.flushValueChecks();
-    results.push(await fusedReads('huberLoss, value checks on, forward + backward', () => { tf.tidy(() => tf.grad(call)(yPred)); }));
-    tf.dispose([yTrue, yPred]);
-  }
-  // Bad input: NaN in yPred, Infinity in yTrue.
-  for (const [id, yt, yp] of [['NaN in yPred', [1, 2, 3], [1, NaN, 3]], ['Infinity in yTrue', [1, Infinity, 3], [1, 2, 3]]] as const) {
-    const result: FusedCaseResult = {id: `error: huberLoss, ${id}`, worst: 0, worstAt: '', problems: []};
-    const before = tf.memory().numTensors;
-    const yTrue = tf.tensor1d(yt as unknown as number[]);
-    const yPred = tf.tensor1d(yp as unknown as number[]);
-    const call = () => losses.huberLoss(yTrue, yPred);
-    const expected = compositeError(call);
-    if (!expected) result.problems.push('the composite path did not throw');
-    const {counts} = await countKernelRuns(FUSED_RESIDUAL, async () => {
-      try {
-        tf.tidy(call).dispose();
-      } catch (e) {
-        result.problems.push(`the fused call threw at once (expected a deferred check): ${describeError(e)}`);
-      }
-    });
-    if (counts[0] !== 1) result.problems.push(`the fused forward kernel ran ${counts[0]} times, expected 1`);
-    let flushed = '';
-    await losses.flushValueChecks().catch((e) => { flushed = describeError(e); });
-    if (flushed !== expected) result.problems.push(`flushValueChecks() rejected with "${flushed}", expected "${expected}"`);
-    tf.dispose([yTrue, yPred]);
-    const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-    results.push(result);
-  }
-  return results;
-}
-
-const harness: PageHarness = {init, runFixtures, countReads, train, fusedSparseCrossEntropy, fusedResidualLosses};
+const harness: PageHarness = {
+  init, runFixtures, countReads, train,
+  fusedSparseCrossEntropy, fusedResidualLosses,
+};
 (window as unknown as {lossHarness: PageHarness}).lossHarness = harness;
 // For diagnosing a failure by hand (page.evaluate): the page's tfjs and the library.
 Object.assign(window, {tf, losses});
