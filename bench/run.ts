@@ -8,7 +8,7 @@ import {parseArgs} from 'util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {enableWasmTraining} from '../src';
+import {enableWasmTraining, FAST_WASM_TRAINING} from '../src';
 
 import {benchWorkloads, classificationWorkloads, Row} from './classification';
 import {benchFused, benchLargeVocabulary} from './fused';
@@ -49,7 +49,8 @@ async function main() {
     },
   });
   const backends = values.backends ? values.backends.split(',') : availableBackends();
-  enableWasmTraining();
+  // As useBackend() sets wasm up (the shared clones matter here: every loss saves its inputs); every column alike.
+  enableWasmTraining(FAST_WASM_TRAINING);
   console.log(`node ${process.version}, tfjs ${tf.version.tfjs}, ${require('os').cpus().length} cores (${require('os').cpus()[0].model})`);
   const families = {
     classification: classificationWorkloads, regression: regressionWorkloads, shapes: shapeWorkloads, dense: denseWorkloads, images: imageWorkloads,

@@ -2,7 +2,7 @@
  * Where the time of one wasm training step goes, per kernel: the MNIST CNN of bench/wasm-training.ts
  * (batch 64, Adam, categorical CE, random images) and the CIFAR example's CNN (examples/cifar, batch
  * 64, Adam, this library's sparse CE by name, the first 64 images of cifar-tiny when present, else random).
- * Runs on wasm with enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true}), as
+ * Runs on wasm with enableWasmTraining(FAST_WASM_TRAINING) (every faster kernel), as
  * useBackend() sets it up.
  *
  *   npx ts-node --transpile-only bench/wasm-training-profile.ts [--model mnist|cifar|both]
@@ -19,7 +19,7 @@ import {parseArgs} from 'util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {enableWasmTraining} from '../src/backends/wasm-training';
+import {enableWasmTraining, FAST_WASM_TRAINING} from '../src/backends/wasm-training';
 import '../src';
 import {findBatchDir, parseBatch} from '../examples/cifar/data';
 import {buildCifarModel} from '../examples/cifar/model';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       torch: {type: 'boolean', default: false},
     },
   });
-  enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
+  enableWasmTraining(FAST_WASM_TRAINING);
   await tf.setBackend('wasm');
   await tf.ready();
   const models = values.model === 'both' ? (['mnist', 'cifar'] as const) : [values.model as 'mnist' | 'cifar'];

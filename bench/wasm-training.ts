@@ -1,7 +1,7 @@
 /**
  * Training-step throughput of an MNIST-style CNN on each available backend: cpu, wasm (trainable thanks
- * to enableWasmTraining), wasm again with enableWasmTraining({fastConvInputGradient: true,
- * fastTransposedMatMul: true}) as useBackend() sets it up, and
+ * to enableWasmTraining), wasm again with enableWasmTraining(FAST_WASM_TRAINING) as useBackend() sets
+ * it up, and
  * 'tensorflow' when @tensorflow/tfjs-node is installed.
  *
  * Run: npx ts-node --transpile-only bench/wasm-training.ts [--torch]   (or npm run bench -- --only training [--torch])
@@ -11,7 +11,7 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import {enableWasmTraining} from '../src/backends/wasm-training';
+import {enableWasmTraining, FAST_WASM_TRAINING} from '../src/backends/wasm-training';
 
 /** One line of the result table. */
 export interface WasmTrainingBenchRow {
@@ -37,7 +37,7 @@ export interface WasmTrainingBenchOptions {
   /** Print the table to stdout (default true; bench/run.ts relies on it). */
   print?: boolean;
   /**
-   * Also time wasm with enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true}), as a row of its own right
+   * Also time wasm with enableWasmTraining(FAST_WASM_TRAINING), as a row of its own right
    * after the plain wasm row (default true; only when 'wasm' is among the backends). Its steps and
    * warm-up steps are those of 'wasm'.
    */
@@ -68,7 +68,7 @@ export function torchStepMs(
 }
 
 /** The options of the fast wasm row: those useBackend() sets. */
-const FAST_VARIANT = 'fastConvInputGradient + fastTransposedMatMul';
+const FAST_VARIANT = 'fastConvInputGradient + fastTransposedMatMul + sharedClone + fastLeadingSum';
 
 const DEFAULT_STEPS = 10;
 const DEFAULT_WARMUP = 2;
@@ -172,12 +172,15 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
   }
   // Installing the fast kernel reports it only if it was not installed yet: that is the caller's state,
   // put back at the end. The plain wasm row runs with the native kernel.
-  const installed = enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
+  const installed = enableWasmTraining(FAST_WASM_TRAINING);
   const callerHad = {
     fastConvInputGradient: !installed.includes('Conv2DBackpropInput'),
     fastTransposedMatMul: !installed.includes('BatchMatMul'),
+    sharedClone: !installed.includes('Identity'),
+    fastLeadingSum: !installed.includes('Sum'),
   };
-  enableWasmTraining({fastConvInputGradient: false, fastTransposedMatMul: false});
+  const nativeOptions = {fastConvInputGradient: false, fastTransposedMatMul: false, sharedClone: false, fastLeadingSum: false};
+  enableWasmTraining(nativeOptions);
 
   const previous = tf.getBackend();
   const rows: WasmTrainingBenchRow[] = [];
@@ -189,11 +192,11 @@ export async function benchWasmTraining(options: WasmTrainingBenchOptions = {}):
       const w = warmup[backend] ?? DEFAULT_WARMUP;
       rows.push(await timeBackend(backend, batchSize, n, w));
       if (backend === 'wasm' && (options.fastConvInputGradient ?? true)) {
-        enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
+        enableWasmTraining(FAST_WASM_TRAINING);
         try {
           rows.push({...(await timeBackend(backend, batchSize, n, w)), variant: FAST_VARIANT});
         } finally {
-          enableWasmTraining({fastConvInputGradient: false, fastTransposedMatMul: false});
+          enableWasmTraining(nativeOptions);
         }
       }
     }

@@ -30,7 +30,7 @@ export {Reduction, ReductionLike} from './core/reduction';
 export {CompileLoss, deserialize, describeCompileLoss, describeLoss, get, isRegistered, LabelKind, LossConfig, LossName, LossRegistry, register, RegisteredLoss, registeredNames, serialize, SerializedLoss, unregister} from './core/registry';
 export {flushValueChecks, setValueChecks, TensorLike} from './core/validate';
 export {fusedKernels, setFusedKernels} from './core/fused';
-export {disableWasmTraining, enableWasmTraining, WasmTrainingOptions} from './backends/wasm-training';
+export {disableWasmTraining, enableWasmTraining, FAST_WASM_TRAINING, WasmTrainingOptions} from './backends/wasm-training';
 
 /**
  * Makes every registered loss usable by name in `model.compile` and `tf.loadLayersModel`.

@@ -704,3 +704,40 @@ export function focalSoftmaxBackward(z: usize, y: usize, alpha: usize, alpha0: f
     }
   }
 }
+
+// ---- Sums over the leading axes (src/backends/wasm-training.ts, `fastLeadingSum`) ----
+
+/**
+ * out[j] = Σ_r x[r, j] over x [rows, cols]: the bias gradients of conv and dense layers. Rows are
+ * summed in blocks of 64 into `partial` (cols floats), each block then added to `out`, which keeps
+ * float32's rounding error to that of ~64 + rows/64 additions instead of rows.
+ */
+export function columnSums(x: usize, rows: i32, cols: i32, partial: usize, out: usize): void {
+  const c4 = cols & ~3;
+  memory.fill(out, 0, <usize>cols << 2);
+  for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = min(rows, r0 + 64);
+    memory.fill(partial, 0, <usize>cols << 2);
+    for (let r = r0; r < r1; r++) {
+      const row = x + (<usize>r * <usize>cols << 2);
+      let j = 0;
+      for (; j < c4; j += 4) {
+        const at = <usize>j << 2;
+        v128.store(partial + at, f32x4.add(v128.load(partial + at), v128.load(row + at)));
+      }
+      for (; j < cols; j++) {
+        const at = <usize>j << 2;
+        store<f32>(partial + at, load<f32>(partial + at) + load<f32>(row + at));
+      }
+    }
+    let j = 0;
+    for (; j < c4; j += 4) {
+      const at = <usize>j << 2;
+      v128.store(out + at, f32x4.add(v128.load(out + at), v128.load(partial + at)));
+    }
+    for (; j < cols; j++) {
+      const at = <usize>j << 2;
+      store<f32>(out + at, load<f32>(out + at) + load<f32>(partial + at));
+    }
+  }
+}

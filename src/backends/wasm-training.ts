@@ -16,6 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {backend_util} from '@tensorflow/tfjs';
 
+import {simdKernelsOnHeap, WasmModuleMemory} from './fused/host-kernels';
+
 const BACKEND_NAME = 'wasm';
 
 type TensorInfo = tf.TensorInfo;
@@ -810,13 +812,15 @@ const convInputGradient = new Replacement('Conv2DBackpropInput', fastConv2DBackp
  * Transpose and then runs the native kernel without flags, which takes XNNPACK's fast path. With a flag
  * the native kernel runs a scalar loop: [64,2048]ᵀ·[64,128] took 21 ms against 1.8 ms this way (best
  * of 21, loaded machine; XNNPACK repacks the transposed operand at each call, which it must anyway).
- * Products without flags, and non-float32 ones, go straight to the native kernel.
+ * Products without flags, non-float32 and empty ones go straight to the native kernel.
  */
 const fastBatchMatMul: tf.KernelFunc = (args) => {
   const native = matMulTransposed.nativeKernel();
   const {a, b} = args.inputs;
   const attrs = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs;
-  if ((!attrs.transposeA && !attrs.transposeB) || a?.dtype !== 'float32' || b?.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) {
+  if ((!attrs.transposeA && !attrs.transposeB) || a?.dtype !== 'float32' || b?.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2 ||
+      // (wasm's Transpose divides by zero on an empty tensor)
+      a.shape.includes(0) || b.shape.includes(0)) {
     return native(args);
   }
   const s = new Scratch(args.backend as BackendLike, 'BatchMatMul');
@@ -836,6 +840,68 @@ const fastBatchMatMul: tf.KernelFunc = (args) => {
 };
 
 const matMulTransposed = new Replacement('BatchMatMul', fastBatchMatMul, 'float32 products');
+
+/**
+ * Identity with `sharedClone`: the clone shares the tensor's data and takes a reference to it (the
+ * wasm backend counts references, as its own Reshape does), as the cpu and webgl backends' Identity
+ * does, where the native kernel copies. tfjs never writes a tensor's data in place, so a shared clone
+ * cannot be told from a copy — but every `tf.clone`, and every tensor a gradient keeps (a
+ * `customGrad` clones what its forward pass saves; so does tf.layers), stops costing a pass over
+ * memory. String tensors go to the native kernel.
+ */
+const sharedIdentity: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as TensorInfo;
+  if (x.dtype === 'string') return sharedClone.nativeKernel()(args);
+  (args.backend as unknown as {incRef(dataId: tf.DataId): void}).incRef(x.dataId);
+  return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
+};
+
+const sharedClone = new Replacement('Identity', sharedIdentity, 'every numeric tensor');
+
+/**
+ * Sum with `fastLeadingSum`: a float32 sum over the leading axes (0 … k−1, k < rank) — the bias
+ * gradient of every conv and dense layer — as column sums of x viewed as [rows, cols], in one pass
+ * over the heap (the SIMD module's `columnSums`, else a JavaScript loop in doubles). The native
+ * kernel transposes the reduced axes innermost first, a full extra pass: 7–9 ms of the MNIST CNN's
+ * step. Other sums go to the native kernel.
+ */
+const fastSum: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as TensorInfo;
+  const {axis, keepDims} = (args.attrs ?? {}) as unknown as tf.SumAttrs;
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading || x.shape.includes(0)) return leadingSum.nativeKernel()(args);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
+  const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+  const backend = heapBackend(args.backend, 'Sum');
+  const out = backend.makeOutput(outShape, 'float32');
+  const partial = backend.makeOutput([cols], 'float32');
+  try {
+    const simd = simdKernelsOnHeap((backend as unknown as {wasm: WasmModuleMemory}).wasm);
+    if (simd) {
+      const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset!;
+      simd.columnSums(offset(x), rows, cols, offset(partial), offset(out));
+    } else {
+      const values = heapView(backend, x, 'Sum') as Float32Array;
+      const sums = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) {
+        const row = r * cols;
+        for (let j = 0; j < cols; j++) sums[j] += values[row + j];
+      }
+      (heapView(backend, out, 'Sum') as Float32Array).set(sums);
+    }
+    return out;
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    throw error;
+  } finally {
+    backend.disposeData(partial.dataId);
+  }
+};
+
+const leadingSum = new Replacement('Sum', fastSum, 'float32 sums over leading axes');
 
 /** Options for {@link enableWasmTraining}. */
 export interface WasmTrainingOptions {
@@ -862,12 +928,36 @@ export interface WasmTrainingOptions {
    * `true` / `false` / left-out semantics as `fastConvInputGradient`.
    */
   fastTransposedMatMul?: boolean;
+  /**
+   * Replace the wasm backend's own Identity (`tf.clone`, and the copy of every tensor a gradient
+   * keeps: each `customGrad` loss saves its inputs, tf.layers and the optimizers clone too), which
+   * copies the data, by one that shares it, as the cpu and webgl backends do. A fused loss over 1M
+   * elements saves two inputs: 8 MB of copying per call (`tf.memory().numDataBuffers` counts a clone's
+   * data once; `numBytes` counts every tensor's bytes, shared or not, on every backend). Same
+   * `true` / `false` / left-out semantics as `fastConvInputGradient`.
+   */
+  sharedClone?: boolean;
+  /**
+   * Replace the wasm backend's own Sum, for float32 sums over the leading axes (the bias gradient of
+   * every conv and dense layer, e.g. [64,26,26,32] → [32]), by column sums in one pass over the heap;
+   * the native kernel transposes first (12 ms → see docs/guide/wasm-training.md). Results agree with
+   * the native kernel to float32 rounding (the sums run in another order). Other sums go to the
+   * native kernel. Same `true` / `false` / left-out semantics as `fastConvInputGradient`.
+   */
+  fastLeadingSum?: boolean;
 }
+
+/** The options `useBackend()` (tfjs-losses/node) enables wasm with: every faster kernel. */
+export const FAST_WASM_TRAINING: Readonly<Required<WasmTrainingOptions>> = Object.freeze({
+  fastConvInputGradient: true, fastTransposedMatMul: true, sharedClone: true, fastLeadingSum: true,
+});
 
 /** The option of {@link WasmTrainingOptions} that installs each replacement. */
 const REPLACEMENTS: ReadonlyArray<[keyof WasmTrainingOptions, Replacement]> = [
   ['fastConvInputGradient', convInputGradient],
   ['fastTransposedMatMul', matMulTransposed],
+  ['sharedClone', sharedClone],
+  ['fastLeadingSum', leadingSum],
 ];
 
 const KERNELS: ReadonlyArray<{kernelName: string; kernelFunc: tf.KernelFunc}> = [

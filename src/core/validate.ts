@@ -298,10 +298,10 @@ export function withBatchedChecks<T>(fn: () => T): T {
   }
   if (checks.length) {
     const counts: number[] = [];
-    const packed = tf.tidy(() => tf.concat(checks.map((c) => {
+    const packed = tf.tidy(() => tf.stack(checks.flatMap((c) => {
       const stats = c.statistics();
       counts.push(stats.length);
-      return tf.stack(stats.map((s) => tf.cast(s, 'float32')));
+      return stats.map((s) => tf.cast(s, 'float32'));
     })));
     try {
       verifyOnDevice(packed, checks.map((c, i) => ({...c, statisticCount: counts[i]})));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {enableWasmTraining} from '../backends/wasm-training';
+import {enableWasmTraining, FAST_WASM_TRAINING} from '../backends/wasm-training';
 
 /** The backends `useBackend` knows, fastest first. */
 export type NodeBackend = 'tensorflow'|'wasm'|'cpu';
@@ -17,7 +17,8 @@ function tryRequire(name: string): boolean {
 /**
  * Selects a backend in Node: `name`, or the fastest available — `tensorflow` when
  * `@tensorflow/tfjs-node` is installed, else `wasm` (with {@link enableWasmTraining} and its faster
- * conv input gradient and transposed matMul, so tf.layers models train), else `cpu`. Returns the backend in use.
+ * conv input gradient, transposed matMul, shared clones and leading-axis sums, so tf.layers models
+ * train), else `cpu`. Returns the backend in use.
  */
 export async function useBackend(name?: NodeBackend): Promise<NodeBackend> {
   const order: NodeBackend[] = name ? [name] : ['tensorflow', 'wasm', 'cpu'];
@@ -25,7 +26,7 @@ export async function useBackend(name?: NodeBackend): Promise<NodeBackend> {
     if (backend === 'tensorflow' && !tryRequire('@tensorflow/tfjs-node')) continue;
     if (backend === 'wasm') {
       if (!tryRequire('@tensorflow/tfjs-backend-wasm')) continue;
-      enableWasmTraining({fastConvInputGradient: true, fastTransposedMatMul: true});
+      enableWasmTraining(FAST_WASM_TRAINING);
     }
     if (await tf.setBackend(backend)) {
       await tf.ready();

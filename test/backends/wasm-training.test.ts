@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
 import {seededRandom} from '../helpers';
+import {setSimdKernels} from '../../src/backends/fused/simd-module';
 import {disableWasmTraining, enableWasmTraining, WASM_CORRECTED_KERNELS, WASM_TRAINING_KERNELS} from '../../src/backends/wasm-training';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -572,6 +573,7 @@ describe('fastTransposedMatMul: BatchMatMul with a transpose flag through an exp
       ['batched, rank 3', [3, 5, 4], [3, 5, 2], true, false],
       ['batched with broadcasting, rank 4', [2, 1, 4, 6], [1, 3, 5, 6], false, true],
       ['one row, one column', [1, 8], [1, 8], true, false],
+      ['an empty batch (the native kernel: wasm\'s Transpose divides by zero there)', [0, 3, 3], [0, 3, 3], false, true],
     ];
     it.each(products)('%s', async (_name, aShape, bShape, transposeA, transposeB) => {
       await expectWasmMatchesCpu(() => [tf.matMul(randomTensor(aShape, 60), randomTensor(bShape, 61), transposeA, transposeB)], _name);
@@ -620,6 +622,171 @@ describe('fastTransposedMatMul: BatchMatMul with a transpose flag through an exp
         enableWasmTraining({fastTransposedMatMul: true});
         tf.dispose([a, b]);
       }
+    });
+  });
+});
+
+describe('sharedClone: Identity shares the data (a reference), as on cpu', () => {
+  const NAME = 'Identity';
+  const nativeIdentity = tf.getKernel(NAME, 'wasm')!;
+  const current = (): tf.KernelConfig | undefined => tf.getKernel(NAME, 'wasm');
+  afterAll(async () => {
+    enableWasmTraining({sharedClone: false});
+    await tf.setBackend('cpu');
+  });
+
+  it('is off by default, replaces the native kernel carrying its setupFunc, and false or disable restores it', () => {
+    disableWasmTraining();
+    expect(enableWasmTraining()).not.toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeIdentity.kernelFunc);
+    expect(enableWasmTraining({sharedClone: true})).toEqual([NAME]);
+    expect(current()?.setupFunc).toBe(nativeIdentity.setupFunc);
+    expect(enableWasmTraining({sharedClone: false})).toEqual([]);
+    expect(current()?.kernelFunc).toBe(nativeIdentity.kernelFunc);
+    enableWasmTraining({sharedClone: true});
+    expect(disableWasmTraining()).toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeIdentity.kernelFunc);
+    enableWasmTraining();
+  });
+
+  it('a clone outlives its source with the same values, adds no data buffer, and frees the data with the last reference', async () => {
+    await tf.setBackend('wasm');
+    enableWasmTraining({sharedClone: true});
+    const before = tf.memory();
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+    expect(tf.memory().numBytes).toBe(before.numBytes + 48);  // tfjs counts bytes per tensor, shared or not (as on cpu)
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    const z = tf.add(y, 1);
+    expect(Array.from(await z.data())).toEqual([2, 3, 4, 5, 6, 7]);
+    tf.dispose([y, z]);
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    const text = tf.tensor1d(['a', 'b'], 'string');
+    const copy = tf.clone(text);  // string tensors: the native kernel
+    expect(await copy.data()).toEqual(['a', 'b']);
+    tf.dispose([text, copy]);
+  });
+
+  it('gradients through customGrad and a tf.layers model train as with the native kernel', async () => {
+    const trainOnce = async (shared: boolean): Promise<number[]> => {
+      await tf.setBackend('wasm');
+      enableWasmTraining({sharedClone: shared});
+      const model = tf.sequential({layers: [
+        tf.layers.dense({units: 5, inputShape: [4], activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({seed: 3})}),
+        tf.layers.dense({units: 3, kernelInitializer: tf.initializers.glorotUniform({seed: 4})}),
+      ]});
+      const optimizer = tf.train.adam(0.05);
+      model.compile({optimizer, loss: 'meanSquaredError'});
+      const x = randomTensor([16, 4], 70);
+      const y = randomTensor([16, 3], 71);
+      const history = await model.fit(x, y, {epochs: 5, batchSize: 8, shuffle: false, verbose: 0});
+      model.dispose();
+      optimizer.dispose();
+      tf.dispose([x, y]);
+      return history.history.loss as number[];
+    };
+    const native = await trainOnce(false);
+    const before = tf.memory().numTensors;
+    const shared = await trainOnce(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(shared).toEqual(native);
+    expect(shared[4]).toBeLessThan(shared[0]);
+  });
+});
+
+describe('fastLeadingSum: Sum over the leading axes as column sums on the heap', () => {
+  const NAME = 'Sum';
+  const nativeSum = tf.getKernel(NAME, 'wasm')!;
+  const current = (): tf.KernelConfig | undefined => tf.getKernel(NAME, 'wasm');
+  afterAll(() => {
+    enableWasmTraining({fastLeadingSum: false});
+  });
+
+  it('is off by default, replaces the native kernel carrying its setupFunc, and false or disable restores it', () => {
+    disableWasmTraining();
+    expect(enableWasmTraining()).not.toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeSum.kernelFunc);
+    expect(enableWasmTraining({fastLeadingSum: true})).toEqual([NAME]);
+    expect(current()?.setupFunc).toBe(nativeSum.setupFunc);
+    expect(enableWasmTraining({fastLeadingSum: false})).toEqual([]);
+    expect(current()?.kernelFunc).toBe(nativeSum.kernelFunc);
+    enableWasmTraining({fastLeadingSum: true});
+    expect(disableWasmTraining()).toContain(NAME);
+    expect(current()?.kernelFunc).toBe(nativeSum.kernelFunc);
+    enableWasmTraining();
+  });
+
+  describe('matches cpu', () => {
+    beforeAll(() => {
+      enableWasmTraining({fastLeadingSum: true});
+    });
+
+    const sums: [string, number[], number[], boolean][] = [
+      ['a conv bias gradient [8,26,26,32] over [0,1,2]', [8, 26, 26, 32], [0, 1, 2], false],
+      ['a dense bias gradient [64,10] over [0]', [64, 10], [0], false],
+      ['columns no multiple of 4, keepDims', [70, 3, 7], [0, 1], true],
+      ['one row', [1, 9], [0], false],
+      ['axes given unsorted and negative: [1, -4] of rank 4', [5, 4, 3, 6], [1, -4], false],
+      ['inner axes (the native kernel)', [6, 5, 4], [2], false],
+      ['every axis (the native kernel)', [6, 5], [0, 1], false],
+      ['middle axis (the native kernel)', [6, 5, 4], [1], true],
+    ];
+    it.each(sums)('%s', async (_name, shape, axes, keepDims) => {
+      await expectWasmMatchesCpu(() => [tf.sum(randomTensor(shape, 80), axes, keepDims)], _name);
+    });
+
+    it('without the SIMD module (its JavaScript loop), and never through the native kernel', async () => {
+      const nativeCalls: number[][] = [];
+      disableWasmTraining();
+      tf.unregisterKernel(NAME, 'wasm');
+      tf.registerKernel({...nativeSum, kernelFunc: (args) => {
+        nativeCalls.push(args.inputs.x!.shape);
+        return nativeSum.kernelFunc(args);
+      }});
+      try {
+        enableWasmTraining({fastLeadingSum: true});
+        for (const simd of [true, false]) {
+          setSimdKernels(simd);
+          await expectWasmMatchesCpu(() => [tf.sum(randomTensor([130, 2, 5], 85), [0, 1])], `SIMD ${simd}`);
+        }
+        expect(nativeCalls).toEqual([]);
+      } finally {
+        setSimdKernels(true);
+        disableWasmTraining();
+        tf.unregisterKernel(NAME, 'wasm');
+        tf.registerKernel(nativeSum);
+        enableWasmTraining({fastLeadingSum: true});
+      }
+    });
+
+    it('integer sums, empty tensors: the native kernel; no tensor or buffer is left behind', async () => {
+      await tf.setBackend('wasm');
+      const ints = tf.tensor2d([[1, 2], [3, 4], [5, 6]], undefined, 'int32');
+      expect(Array.from(await tf.sum(ints, 0).data())).toEqual([9, 12]);
+      expect(tf.sum(tf.zeros([0, 3]), 0).shape).toEqual([3]);
+      const x = randomTensor([300, 13], 81);
+      tf.sum(x, 0).dispose();  // warm-up
+      const before = tf.memory();
+      const out = tf.sum(x, 0);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers + 1);
+      out.dispose();
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+      tf.dispose([ints, x]);
+      await tf.setBackend('cpu');
+    });
+
+    it('a conv layer\'s weight and bias gradients', async () => {
+      await expectWasmMatchesCpu(() => {
+        const x = randomTensor([4, 9, 9, 3], 82) as tf.Tensor4D;
+        const w = randomTensor([3, 3, 3, 8], 83) as tf.Tensor4D;
+        const b = randomTensor([8], 84);
+        return tf.grads((f: tf.Tensor, bias: tf.Tensor) =>
+          tf.fused.conv2d({x, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu'}).square().sum())([w, b]);
+      }, 'conv gradients');
     });
   });
 });

@@ -53,8 +53,19 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: HostArray): tf.TensorInfo;
 }
 
+/** The wasm backend's module, where its heap's memory lies (tfjs-backend-wasm 4.x names it either way). */
+export interface WasmModuleMemory {
+  asm?: {memory?: WebAssembly.Memory};
+  wasmMemory?: WebAssembly.Memory;
+}
+
+/** The SIMD kernels on the wasm backend's heap, or undefined where they cannot run. */
+export function simdKernelsOnHeap(module: WasmModuleMemory): SimdKernels|undefined {
+  return simdKernelsFor(module.asm?.memory ?? module.wasmMemory);
+}
+
 interface WasmBackend {
-  wasm: {asm?: {memory?: WebAssembly.Memory}; wasmMemory?: WebAssembly.Memory};
+  wasm: WasmModuleMemory;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): HostArray;
   disposeData(dataId: tf.DataId): boolean;
@@ -102,7 +113,7 @@ function wasmKernel(kernel: HostKernel): tf.KernelFunc {
         ...probe,
         inputs: infos.map((t) => (t ? wasm.typedArrayFromHeap(t) : undefined)),
         scratch: scratch.map((t) => wasm.typedArrayFromHeap(t) as Float32Array),
-        simd: simdKernelsFor(wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory),
+        simd: simdKernelsOnHeap(wasm.wasm),
       };
       kernel.run(call, outs.map((o) => wasm.typedArrayFromHeap(o)));
       return outs;

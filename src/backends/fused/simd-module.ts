@@ -30,6 +30,8 @@ export interface SimdKernels {
                       gamma: number, rowShift: number, loss: number, stats: number): void;
   focalSoftmaxBackward(z: number, y: number, alpha: number, alpha0: number, rowShift: number, upstream: number, n: number,
                        c: number, keep: number, spread: number, gamma: number, rowH: number, grad: number): void;
+  /** out[j] = Σ_r x[r, j] over x [rows, cols] (partial: cols floats of scratch). */
+  columnSums(x: number, rows: number, cols: number, partial: number, out: number): void;
 }
 
 let enabled = true;
