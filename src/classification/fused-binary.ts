@@ -34,10 +34,10 @@ export interface BinaryFocalOptions {
  */
 function binaryChecks(lossName: string, yTrue: tf.Tensor, logits: tf.Tensor, ignoreIndex?: number): ValueCheck[] {
   if (!valueChecks()) return [];
-  const targets = ignoreIndex === undefined ?
-      yTrue :
-      () => tf.where(tf.notEqual(yTrue, ignoreIndex), yTrue, tf.zerosLike(yTrue));
-  return [inRangeCheck(lossName, 'yTrue', targets, 0, 1), finiteCheck(lossName, 'yPred', logits)];
+  const unignored = ignoreIndex === undefined ?
+      undefined :
+      (t: tf.Tensor) => tf.where(tf.notEqual(t, ignoreIndex), t, tf.zerosLike(t));
+  return [inRangeCheck(lossName, 'yTrue', yTrue, 0, 1, undefined, unignored), finiteCheck(lossName, 'yPred', logits)];
 }
 
 /** The forward kernel's loss, with the item weights (0 where ignored) when there is an ignoreIndex. */

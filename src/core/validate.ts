@@ -356,17 +356,16 @@ export function assertInRange(
 
 /**
  * The check of {@link assertInRange}; its statistics are the sum, the minimum and the maximum of
- * `t`. `t` may be given as a function making it (a fused kernel computes the statistics itself:
- * the tensor is then made only for the message of a failed check).
+ * `t`, or of `view(t)` when given (e.g. the targets with ignored entries zeroed: a fused kernel
+ * computes the statistics itself, and the view is made only for the message of a failed check).
  */
 export function inRangeCheck(
-    lossName: string, argName: string, t: tf.Tensor|(() => tf.Tensor), lo: number, hi: number,
-    what = 'probabilities'): ValueCheck {
-  const values = () => (t instanceof tf.Tensor ? t : t());
+    lossName: string, argName: string, t: tf.Tensor, lo: number, hi: number, what = 'probabilities',
+    view?: (t: tf.Tensor) => tf.Tensor): ValueCheck {
+  const values = () => (view ? view(t) : t);
   return {
     statisticCount: 3,
-    // (a tensor made on demand is not retained: such a check is read back synchronously)
-    ...(t instanceof tf.Tensor ? {retain: retaining([t], ([kept]) => inRangeCheck(lossName, argName, kept, lo, hi, what))} : {}),
+    retain: retaining([t], ([kept]) => inRangeCheck(lossName, argName, kept, lo, hi, what, view)),
     statistics: () => {
       const x = tf.cast(values(), 'float32');
       return [tf.sum(x), tf.min(x), tf.max(x)];
@@ -374,7 +373,7 @@ export function inRangeCheck(
     verify: ([sum, min, max]) => {
       const inside = min >= lo && max <= hi;
       if (Number.isFinite(sum) && inside) return;
-      const message = nonFiniteMessage(lossName, argName, values());
+      const message = tf.tidy(() => nonFiniteMessage(lossName, argName, values()));
       if (message) throw new Error(message);
       if (inside) return;
       throw new Error(

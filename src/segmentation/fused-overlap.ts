@@ -66,8 +66,8 @@ export function overlapPlan(
       checks.push(inRangeCheck(name, 'yTrue', target, 0, 1));
     } else {
       // The composite checks the targets with ignored entries zeroed: made only for a failed check's message.
-      const dense = target;
-      checks.push(inRangeCheck(name, 'yTrue', () => tf.where(tf.notEqual(dense, ignoreIndex), dense, tf.zerosLike(dense)), 0, 1));
+      checks.push(inRangeCheck(name, 'yTrue', target, 0, 1, undefined,
+                               (t) => tf.where(tf.notEqual(t, ignoreIndex), t, tf.zerosLike(t))));
     }
     checks.push(o.fromLogits ? finiteCheck(name, 'yPred', yPred) : inRangeCheck(name, 'yPred', yPred, 0, 1));
   }

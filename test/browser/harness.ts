@@ -32,15 +32,6 @@ export const TOLERANCE: Record<GpuBackend, Tolerance> = {
 };
 
 /**
- * Whether the golden matrix runs with the library's value checks on (as the Node suites do). Not
- * on WebGPU: each check is one `dataSync`, which tfjs-backend-webgpu 4.22 serves through
- * OffscreenCanvas copies at ≈ 24 ms apiece, and after ≈ 2,500 of them Chromium 156 loses the
- * device ("A valid external Instance reference no longer exists"); the matrix makes ≈ 2,600 loss
- * calls. The checks themselves run on WebGPU in the hot-path test (every loss, checks on).
- */
-export const VALUE_CHECKS_IN_MATRIX: Record<GpuBackend, boolean> = {webgl: true, webgpu: false};
-
-/**
  * The losses whose value checks read synchronously on WebGL/WebGPU (src/core/validate.ts
  * `verifyOnDevice`): CTC, whose checks read the label and input lengths, which it needs on the
  * host to build its alignment anyway. Every other loss reads its checks asynchronously.

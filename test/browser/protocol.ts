@@ -81,12 +81,16 @@ export interface FusedCaseResult {
 /** The functions the page exposes as `window.lossHarness`. */
 export interface PageHarness {
   init(backend: GpuBackend): Promise<BackendInfo>;
-  runFixtures(file: string, tolerance: Tolerance, valueChecks: boolean): Promise<CaseResult[]>;
+  runFixtures(file: string, tolerance: Tolerance): Promise<CaseResult[]>;
   countReads(files: string[]): Promise<ReadCount[]>;
   train(): Promise<TrainingResult[]>;
   fusedSparseCrossEntropy(tolerance: Tolerance): Promise<FusedCaseResult[]>;
   fusedResidualLosses(tolerance: Tolerance): Promise<FusedCaseResult[]>;
+  fusedSigmoidCrossEntropy(tolerance: Tolerance): Promise<FusedCaseResult[]>;
+  fusedDenseSoftmax(tolerance: Tolerance): Promise<FusedCaseResult[]>;
+  fusedOverlapLosses(tolerance: Tolerance): Promise<FusedCaseResult[]>;
 }
 
 /** The page's checks of one family of fused GPU kernels (test/browser/page/fused-*.ts). */
-export type FusedFamily = 'fusedSparseCrossEntropy'|'fusedResidualLosses';
+export type FusedFamily =
+    'fusedSparseCrossEntropy'|'fusedResidualLosses'|'fusedSigmoidCrossEntropy'|'fusedDenseSoftmax'|'fusedOverlapLosses';

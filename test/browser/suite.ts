@@ -9,7 +9,6 @@ import * as path from 'path';
 import {
   BackendPage, BrowserSession, chromiumInstalled, fixtureFiles, MISSING_CHROMIUM, oneLineError, TOLERANCE,
   SYNCHRONOUS_CHECK_LOSSES,
-  VALUE_CHECKS_IN_MATRIX,
 } from './harness';
 import type {CaseResult, FusedFamily, GpuBackend, ReadCount, TrainingResult} from './protocol';
 
@@ -116,10 +115,10 @@ export function describeGpuBackend(backend: GpuBackend): void {
     }, 2 * MINUTE);
 
     describe(`golden fixtures: 'none', 'mean', 'sum' and d mean at rtol ${tolerance.rtol}, atol ${tolerance.atol}` +
-             `${VALUE_CHECKS_IN_MATRIX[backend] ? '' : ', value checks off'}`, () => {
+             ', value checks on (read back asynchronously)', () => {
       it.each(files)('%s', async (file) => {
         const p = await page('golden');
-        const results = await p.call('runFixtures', file, tolerance, VALUE_CHECKS_IN_MATRIX[backend]);
+        const results = await p.call('runFixtures', file, tolerance);
         report.cases.push(...results);
         const failed = results.filter((r) => !r.pass);
         if (results.length === 0) throw oneLineError(`${file}: no cases`);
@@ -159,6 +158,12 @@ export function describeGpuBackend(backend: GpuBackend): void {
        'ignoreIndex, weights), bad input fails through the asynchronous checks with the composite\'s messages, no leaks'],
       ['fusedResidualLosses', 'residual losses (MSE, MAE, Huber, smooth L1)', 'values and both gradients as the composite, ' +
        'weights, a packed yPred; NaN fails through the asynchronous checks; no leaks'],
+      ['fusedSigmoidCrossEntropy', 'binary CE and binary focal from logits', 'values and both gradients as the composite, ' +
+       'options, weights, a packed yPred; bad input fails through the asynchronous checks; no leaks'],
+      ['fusedDenseSoftmax', 'categorical CE and categorical focal from logits', 'values and gradients as the composite, ' +
+       'options, weights, extreme logits; bad input fails through the asynchronous checks; no leaks'],
+      ['fusedOverlapLosses', 'Dice, Jaccard, Tversky and focal Tversky', 'values and gradients as the composite, ' +
+       'activations, label maps, options, weights; bad input fails through the asynchronous checks; no leaks'],
     ];
     it.each(fusedFamilies)('fused kernels, %s: %s, %s', async (method, what) => {
       const p = await page('fused');

@@ -53,6 +53,8 @@ const badInputs: Array<[string, () => tf.Tensor]> = [
     () => losses.sparseCategoricalCrossentropy(tf.tensor1d([0, 5], 'int32'), [[0.2, 0.5, 0.3], [0.3, 0.3, 0.4]])],
   ['sparseCategoricalCrossentropy fromLogits: NaN in the logits (fused kernel)',
     () => losses.sparseCategoricalCrossentropy(tf.tensor1d([0, 2], 'int32'), nanLogits, {fromLogits: true})],
+  ['binaryCrossentropy fromLogits: a target 2 beside ignoreIndex 255 (fused kernel; the check of the masked targets)',
+    () => losses.binaryCrossentropy([1, 255, 2, 0], [0.5, 1, -2, 1], {fromLogits: true, ignoreIndex: 255})],
   ['hinge: a label outside {-1, 1} and {0, 1}', () => losses.hinge([1, -1, 2], [0.5, 0.2, -0.3])],
   ['marginRankingLoss: a label outside {1, -1}', () => losses.marginRankingLoss([1, 0], [0.5, 0.2], [0.1, 0.3])],
   ['giouLoss: a box with x2 < x1 (checkValues)',

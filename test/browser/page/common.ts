@@ -122,3 +122,90 @@ export async function fusedReads(id: string, step: () => void): Promise<FusedCas
   }
   return result;
 }
+
+/**
+ * A bad input on the fused path: the call returns (its checks are read back asynchronously) after
+ * running the forward kernel (`kernels[0]`) once; `flushValueChecks()` rejects with the composite
+ * path's message, and a second flush resolves; the same call again, then the next call of another
+ * loss throws that message, once; nothing is left behind. `make` creates the inputs (disposed here).
+ */
+export async function fusedErrorCase(
+    id: string, kernels: string[], make: () => tf.Tensor[], call: (inputs: tf.Tensor[]) => tf.Tensor): Promise<FusedCaseResult> {
+  const result: FusedCaseResult = {id: `error: ${id}`, worst: 0, worstAt: '', problems: []};
+  const before = tf.memory().numTensors;
+  const inputs = make();
+  const run = () => call(inputs);
+  try {
+    const expected = await compositeError(run);
+    if (!expected) result.problems.push('the composite path did not throw');
+    result.worstAt = expected;
+    const {counts} = await countKernelRuns(kernels, async () => {
+      try {
+        tf.tidy(run).dispose();
+      } catch (e) {
+        result.problems.push(`the fused call threw at once (expected a deferred check): ${describeError(e)}`);
+      }
+    });
+    if (counts[0] !== 1) result.problems.push(`the fused forward kernel ran ${counts[0]} times, expected 1`);
+    let flushed = '';
+    await losses.flushValueChecks().catch((e: unknown) => { flushed = describeError(e); });
+    if (flushed !== expected) result.problems.push(`flushValueChecks() rejected with "${flushed}", expected "${expected}"`);
+    await losses.flushValueChecks().catch((e: unknown) => result.problems.push(`a second flushValueChecks() rejected: ${describeError(e)}`));
+    // Through the next loss call (of another loss), once.
+    tf.tidy(run).dispose();
+    if (!await checksSettled()) result.problems.push('the value check was still pending after 10 s');
+    let next = '';
+    try {
+      tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();
+    } catch (e) {
+      next = describeError(e);
+    }
+    if (next !== expected) result.problems.push(`the next loss call threw "${next}", expected "${expected}"`);
+    tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();
+  } catch (e) {
+    result.problems.push(`threw: ${describeError(e)}`);
+  } finally {
+    tf.dispose(inputs);
+  }
+  return settleCase(result, before);
+}
+
+/** The values of `outputs`, read back asynchronously; the tensors are disposed. */
+export async function readOutputs(outputs: tf.Tensor[]): Promise<ArrayLike<number>[]> {
+  try {
+    return await Promise.all(outputs.map((o) => o.data()));
+  } finally {
+    tf.dispose(outputs);
+  }
+}
+
+/**
+ * Runs `evaluate` on the composite path, then on the fused one, counting the fused kernels' runs:
+ * they must be `runs` (forward, backward); every output is compared by the name in `names`.
+ */
+export async function compareWithComposite(
+    result: FusedCaseResult, kernels: string[], runs: [number, number], names: string[],
+    evaluate: () => Promise<ArrayLike<number>[]>, tolerance: Tolerance): Promise<ArrayLike<number>[]> {
+  losses.setFusedKernels(false);
+  let composite: ArrayLike<number>[];
+  try {
+    composite = await evaluate();
+  } finally {
+    losses.setFusedKernels(true);
+  }
+  const {result: fused, counts} = await countKernelRuns(kernels, evaluate);
+  await losses.flushValueChecks();
+  if (counts[0] !== runs[0] || counts[1] !== runs[1]) {
+    result.problems.push(`the fused kernels ran ${counts[0]} (forward) and ${counts[1]} (backward) times, expected ${runs[0]} and ${runs[1]}`);
+  }
+  names.forEach((name, i) => compareFused(result, name, fused[i], composite[i], tolerance));
+  return fused;
+}
+
+/** Ends a case: no value check left failing, no tensor left behind since `tensorsBefore`. */
+export async function settleCase(result: FusedCaseResult, tensorsBefore: number): Promise<FusedCaseResult> {
+  await losses.flushValueChecks().catch((e: unknown) => result.problems.push(`a value check failed: ${describeError(e)}`));
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
+  return result;
+}

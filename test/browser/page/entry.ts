@@ -9,7 +9,10 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as losses from '../../../src';
 import type {BackendInfo, CaseResult, GpuBackend, PageHarness, ReadCount, Tolerance, TrainingResult} from '../protocol';
 import {describeError, fmt, random} from './common';
+import {fusedDenseSoftmax} from './fused-dense-softmax';
+import {fusedOverlapLosses} from './fused-overlap';
 import {fusedResidualLosses} from './fused-residual';
+import {fusedSigmoidCrossEntropy} from './fused-sigmoid';
 import {fusedSparseCrossEntropy} from './fused-sparse-ce';
 
 interface FixtureTensor {
@@ -227,16 +230,14 @@ async function init(backend: GpuBackend): Promise<BackendInfo> {
   return info;
 }
 
-async function runFixtures(file: string, tolerance: Tolerance, valueChecks: boolean): Promise<CaseResult[]> {
+async function runFixtures(file: string, tolerance: Tolerance): Promise<CaseResult[]> {
   const cases = await loadFixtures(file);
-  losses.setValueChecks(valueChecks);
-  try {
-    const results: CaseResult[] = [];
-    for (const c of cases) results.push(await runCase(c, file, tolerance));
-    return results;
-  } finally {
-    losses.setValueChecks(true);
-  }
+  losses.setValueChecks(true);
+  const results: CaseResult[] = [];
+  for (const c of cases) results.push(await runCase(c, file, tolerance));
+  // Every fixture is valid input: its checks (read back asynchronously) must all pass.
+  await losses.flushValueChecks();
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +526,7 @@ async function train(): Promise<TrainingResult[]> {
 
 const harness: PageHarness = {
   init, runFixtures, countReads, train,
-  fusedSparseCrossEntropy, fusedResidualLosses,
+  fusedSparseCrossEntropy, fusedResidualLosses, fusedSigmoidCrossEntropy, fusedDenseSoftmax, fusedOverlapLosses,
 };
 (window as unknown as {lossHarness: PageHarness}).lossHarness = harness;
 // For diagnosing a failure by hand (page.evaluate): the page's tfjs and the library.

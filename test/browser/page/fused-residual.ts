@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../../src';
 import type {FusedCaseResult, Tolerance} from '../protocol';
-import {compareFused, compositeError, countKernelRuns, describeError, fusedReads, random} from './common';
+import {compareWithComposite, describeError, fusedErrorCase, fusedReads, random, readOutputs, settleCase} from './common';
 
 const FUSED_RESIDUAL = ['TfjsLossesResidualLoss', 'TfjsLossesResidualLossGrad'];
 
@@ -40,34 +40,18 @@ export async function fusedResidualLosses(tolerance: Tolerance): Promise<FusedCa
         // packed: yPred = yTrue + base made by a matmul with the identity (a packed texture on WebGL).
         const eye = packed ? tf.eye(shape[1]) : undefined;
         const makePred = (b: tf.Tensor) => tf.add(yTrue, eye ? tf.matMul(b, eye) : b);
-        const evaluate = async () => {
-          const outs = ['none', 'mean', 'sum'].map((reduction) => tf.tidy(() => loss(yTrue, makePred(base), {...options, reduction, weights})));
-          const grads = tf.tidy(() => tf.grads((y: tf.Tensor, b: tf.Tensor) => loss(y, makePred(b), {...options, reduction: 'mean', weights}))([yTrue, base]));
-          outs.push(...grads);
-          try {
-            return await Promise.all(outs.map((o) => o.data()));
-          } finally {
-            tf.dispose(outs);
-          }
-        };
+        const evaluate = () => readOutputs([
+          ...['none', 'mean', 'sum'].map((reduction) => tf.tidy(() => loss(yTrue, makePred(base), {...options, reduction, weights}))),
+          ...tf.tidy(() => tf.grads((y: tf.Tensor, b: tf.Tensor) => loss(y, makePred(b), {...options, reduction: 'mean', weights}))([yTrue, base]))]);
         try {
-          losses.setFusedKernels(false);
-          const composite = await evaluate();
-          losses.setFusedKernels(true);
-          const {result: fused, counts} = await countKernelRuns(FUSED_RESIDUAL, evaluate);
-          await losses.flushValueChecks();
-          if (counts[0] !== 4 || counts[1] !== 1) result.problems.push(`the fused kernels ran ${counts[0]} and ${counts[1]} times, expected 4 and 1`);
-          ['none', 'mean', 'sum', 'd mean / d yTrue', 'd mean / d yPred'].forEach((what, i) => compareFused(result, what, fused[i], composite[i], tolerance));
+          await compareWithComposite(result, FUSED_RESIDUAL, [4, 1], ['none', 'mean', 'sum', 'd mean / d yTrue', 'd mean / d yPred'],
+              evaluate, tolerance);
         } catch (e) {
           result.problems.push(`threw: ${describeError(e)}`);
         } finally {
-          losses.setFusedKernels(true);
           tf.dispose([yTrue, base, ...(weights ? [weights] : []), ...(eye ? [eye] : [])]);
         }
-        await losses.flushValueChecks().catch((e) => result.problems.push(`a value check failed: ${describeError(e)}`));
-        const leaked = tf.memory().numTensors - before;
-        if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-        results.push(result);
+        results.push(await settleCase(result, before));
       }
     }
   }
@@ -82,28 +66,8 @@ export async function fusedResidualLosses(tolerance: Tolerance): Promise<FusedCa
   }
   // Bad input: NaN in yPred, Infinity in yTrue.
   for (const [id, yt, yp] of [['NaN in yPred', [1, 2, 3], [1, NaN, 3]], ['Infinity in yTrue', [1, Infinity, 3], [1, 2, 3]]] as const) {
-    const result: FusedCaseResult = {id: `error: huberLoss, ${id}`, worst: 0, worstAt: '', problems: []};
-    const before = tf.memory().numTensors;
-    const yTrue = tf.tensor1d(yt as unknown as number[]);
-    const yPred = tf.tensor1d(yp as unknown as number[]);
-    const call = () => losses.huberLoss(yTrue, yPred);
-    const expected = await compositeError(call);
-    if (!expected) result.problems.push('the composite path did not throw');
-    const {counts} = await countKernelRuns(FUSED_RESIDUAL, async () => {
-      try {
-        tf.tidy(call).dispose();
-      } catch (e) {
-        result.problems.push(`the fused call threw at once (expected a deferred check): ${describeError(e)}`);
-      }
-    });
-    if (counts[0] !== 1) result.problems.push(`the fused forward kernel ran ${counts[0]} times, expected 1`);
-    let flushed = '';
-    await losses.flushValueChecks().catch((e) => { flushed = describeError(e); });
-    if (flushed !== expected) result.problems.push(`flushValueChecks() rejected with "${flushed}", expected "${expected}"`);
-    tf.dispose([yTrue, yPred]);
-    const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-    results.push(result);
+    results.push(await fusedErrorCase(`huberLoss, ${id}`, FUSED_RESIDUAL, () => [tf.tensor1d(yt as unknown as number[]), tf.tensor1d(yp as unknown as number[])],
+        ([yTrue, yPred]) => losses.huberLoss(yTrue, yPred)));
   }
   return results;
 }

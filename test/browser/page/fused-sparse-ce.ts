@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../../src';
 import type {FusedCaseResult, Tolerance} from '../protocol';
-import {checksSettled, compareFused, compositeError, countKernelRuns, describeError, fusedReads, random} from './common';
+import {compareFused, compareWithComposite, compositeError, countKernelRuns, describeError, fusedErrorCase, fusedReads, random, readOutputs, settleCase} from './common';
 
 
 const FUSED_SPARSE_CE = ['TfjsLossesSparseSoftmaxCrossEntropy', 'TfjsLossesSparseSoftmaxCrossEntropyGrad'];
@@ -97,55 +97,29 @@ async function fusedValueCase(c: FusedCase, tolerance: Tolerance): Promise<Fused
   const call = (z: tf.Tensor, reduction: string) =>
       losses.sparseCategoricalCrossentropy(labels, z, {...c.options, fromLogits: true, reduction, weights} as never);
   const reductions = c.weights ? ['none', 'mean', 'sum', 'weightedMean'] : ['none', 'mean', 'sum'];
-  const evaluate = async () => {
-    const outputs = reductions.map((r) => tf.tidy(() => call(logits, r)));
-    outputs.push(tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'mean'))(logits)));
-    outputs.push(tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits)));
-    try {
-      return await Promise.all(outputs.map((o) => o.data()));
-    } finally {
-      tf.dispose(outputs);
-    }
-  };
+  const evaluate = () => readOutputs([
+    ...reductions.map((r) => tf.tidy(() => call(logits, r))),
+    tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'mean'))(logits)),
+    tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits))]);
   try {
     if (c.reference === 'js') {
-      const {result: fused, counts} = await countKernelRuns(FUSED_SPARSE_CE, async () => {
-        const none = tf.tidy(() => call(logits, 'none'));
-        const grad = tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits));
-        try {
-          return await Promise.all([none.data(), grad.data()]);
-        } finally {
-          tf.dispose([none, grad]);
-        }
-      });
+      const {result: fused, counts} = await countKernelRuns(FUSED_SPARSE_CE, () => readOutputs([
+        tf.tidy(() => call(logits, 'none')), tf.tidy(() => tf.grad((z: tf.Tensor) => call(z, 'none'))(logits))]));
       await losses.flushValueChecks();
       if (counts[0] !== 2 || counts[1] !== 1) result.problems.push(`the fused kernels ran ${counts[0]} and ${counts[1]} times, expected 2 and 1`);
       const reference = sparseCeReference(await logits.data() as Float32Array, await labels.data(), numClasses, c.options);
       compareFused(result, 'none', fused[0], reference.loss, tolerance);
       compareFused(result, 'd Σ none / d yPred', fused[1], reference.grad, tolerance);
     } else {
-      losses.setFusedKernels(false);
-      const composite = await evaluate();
-      losses.setFusedKernels(true);
-      const {result: fused, counts} = await countKernelRuns(FUSED_SPARSE_CE, evaluate);
-      await losses.flushValueChecks();
-      if (counts[0] !== reductions.length + 2 || counts[1] !== 2) {
-        result.problems.push(`the fused kernels ran ${counts[0]} (forward) and ${counts[1]} (backward) times, expected ` +
-            `${reductions.length + 2} and 2`);
-      }
-      const names = [...reductions, 'd mean / d yPred', 'd Σ none / d yPred'];
-      names.forEach((name, i) => compareFused(result, name, fused[i], composite[i], tolerance));
+      await compareWithComposite(result, FUSED_SPARSE_CE, [reductions.length + 2, 2],
+          [...reductions, 'd mean / d yPred', 'd Σ none / d yPred'], evaluate, tolerance);
     }
   } catch (e) {
     result.problems.push(`threw: ${describeError(e)}`);
   } finally {
-    losses.setFusedKernels(true);
     tf.dispose([logits, labels, ...(weights ? [weights] : [])]);
   }
-  await losses.flushValueChecks().catch((e) => result.problems.push(`a value check failed: ${describeError(e)}`));
-  const leaked = tf.memory().numTensors - before;
-  if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-  return result;
+  return settleCase(result, before);
 }
 
 /**
@@ -167,47 +141,8 @@ async function fusedErrorCases(): Promise<FusedCaseResult[]> {
     ['NaN logits and a bad label: the composite\'s first check wins', [0, 9, 2], nan, {}, 'int32'],
   ];
   for (const [id, labelValues, logitValues, options, dtype] of cases) {
-    const result: FusedCaseResult = {id: `error: ${id}`, worst: 0, worstAt: '', problems: []};
-    const before = tf.memory().numTensors;
-    const labels = tf.tensor1d(labelValues, dtype);
-    const logits = tf.tensor2d(logitValues);
-    const call = () => losses.sparseCategoricalCrossentropy(labels, logits, {...options, fromLogits: true} as never);
-    try {
-      const expected = await compositeError(call);
-      if (!expected) result.problems.push('the composite path did not throw');
-      // Through flushValueChecks().
-      const {counts} = await countKernelRuns(FUSED_SPARSE_CE, async () => {
-        try {
-          tf.tidy(call).dispose();
-        } catch (e) {
-          result.problems.push(`the fused call threw at once (expected a deferred check): ${describeError(e)}`);
-        }
-      });
-      if (counts[0] !== 1) result.problems.push(`the fused forward kernel ran ${counts[0]} times, expected 1`);
-      let flushed = '';
-      await losses.flushValueChecks().catch((e) => { flushed = describeError(e); });
-      if (flushed !== expected) result.problems.push(`flushValueChecks() rejected with "${flushed}", expected "${expected}"`);
-      await losses.flushValueChecks().catch((e) => result.problems.push(`a second flushValueChecks() rejected: ${describeError(e)}`));
-      // Through the next loss call (of another loss).
-      tf.tidy(call).dispose();
-      if (!await checksSettled()) result.problems.push('the value check was still pending after 10 s');
-      let next = '';
-      try {
-        tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();
-      } catch (e) {
-        next = describeError(e);
-      }
-      if (next !== expected) result.problems.push(`the next loss call threw "${next}", expected "${expected}"`);
-      tf.tidy(() => losses.meanSquaredError([1, 2], [1, 2.5])).dispose();  // thrown once, then cleared
-    } catch (e) {
-      result.problems.push(`threw: ${describeError(e)}`);
-    } finally {
-      tf.dispose([labels, logits]);
-    }
-    await losses.flushValueChecks().catch((e) => result.problems.push(`left a failed check behind: ${describeError(e)}`));
-    const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) result.problems.push(`left ${leaked} tensor(s) behind`);
-    results.push(result);
+    results.push(await fusedErrorCase(id, FUSED_SPARSE_CE, () => [tf.tensor1d(labelValues, dtype), tf.tensor2d(logitValues)],
+        ([labels, logits]) => losses.sparseCategoricalCrossentropy(labels, logits, {...options, fromLogits: true} as never)));
   }
   results.push(await fusedFitError());
   return results;
