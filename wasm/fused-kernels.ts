@@ -741,3 +741,511 @@ export function columnSums(x: usize, rows: i32, cols: i32, partial: usize, out: 
     }
   }
 }
+
+// ---- Overlap losses: Dice, Jaccard, Tversky, focal Tversky (src/backends/fused/overlap-losses.ts) ----
+
+// Channels-last [B, S, C], a pixel's C classes in chunks of four lanes (the last chunk of a C that
+// is not a multiple of 4 read lane by lane, its missing lanes 0). `target`: bit 0 the targets are
+// int32, bit 1 they are a label map [B, S] (else one target per element). Pixels labelled `ignore`
+// (label maps: the truncated label; C = 1: the target) count nowhere when hasIgnore ≠ 0.
+
+const IOTA = i32x4(0, 1, 2, 3);
+const NEG_INF = f32x4.splat(-Infinity);
+const POS_INF = f32x4.splat(Infinity);
+const F32_MAX = f32x4.splat(3.4028234663852886e38);
+const NEG_F32_MAX = f32x4.splat(-3.4028234663852886e38);
+
+/** All ones in the lanes below n (n < 4). */
+// @ts-ignore: decorator
+@inline
+function lanesBelow(n: i32): v128 {
+  return i32x4.lt_s(IOTA, i32x4.splat(n));
+}
+
+/** Four floats from ptr, or the first n (< 4) and zeros. */
+// @ts-ignore: decorator
+@inline
+function loadPart(ptr: usize, n: i32): v128 {
+  if (n >= 4) return v128.load(ptr);
+  let v = v128.load32_zero(ptr);
+  if (n > 1) v = i32x4.replace_lane(v, 1, load<i32>(ptr + 4));
+  if (n > 2) v = i32x4.replace_lane(v, 2, load<i32>(ptr + 8));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline
+function storePart(ptr: usize, n: i32, v: v128): void {
+  if (n >= 4) {
+    v128.store(ptr, v);
+    return;
+  }
+  store<f32>(ptr, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(ptr + 4, f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(ptr + 8, f32x4.extract_lane(v, 2));
+}
+
+/** The maximum (pmax: a NaN may be skipped) and the sum of the four lanes, in every lane. */
+// @ts-ignore: decorator
+@inline
+function allMax4(v: v128): v128 {
+  const a = f32x4.pmax(v, f32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.pmax(a, f32x4.shuffle(a, a, 1, 0, 3, 2));
+}
+
+// @ts-ignore: decorator
+@inline
+function allSum4(v: v128): v128 {
+  const a = f32x4.add(v, f32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.add(a, f32x4.shuffle(a, a, 1, 0, 3, 2));
+}
+
+/** σ(x) without overflow: 1/(1 + e^{−|x|}) for x ≥ 0, e^{−|x|}/(1 + e^{−|x|}) below. */
+// @ts-ignore: decorator
+@inline
+function sigmoid4(x: v128): v128 {
+  const e = exp4(f32x4.neg(f32x4.abs(x)));
+  const inv = f32x4.div(ONE, f32x4.add(ONE, e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(x, ZERO));
+}
+
+/** A pixel's label (label maps; −1 where ignored) or −2 for one target per element (−1: ignored, C = 1). */
+// @ts-ignore: decorator
+@inline
+function pixelLabel(y: usize, i: i32, c: i32, target: i32, hasIgnore: i32, ignore: f64): i32 {
+  if ((target & 2) != 0) {
+    const at = y + (<usize>i << 2);
+    const index = (target & 1) != 0 ? load<i32>(at) : <i32>load<f32>(at);
+    return hasIgnore != 0 && <f64>index == ignore ? -1 : index;
+  }
+  if (hasIgnore != 0) {
+    const at = y + (<usize>i * <usize>c << 2);
+    const v: f64 = (target & 1) != 0 ? <f64>load<i32>(at) : <f64>load<f32>(at);
+    if (v == ignore) return -1;
+  }
+  return -2;
+}
+
+/** The targets of classes j.. of a pixel (n of them, up to 4): the label's one-hot, or the stored targets as floats. */
+// @ts-ignore: decorator
+@inline
+function targetPart(y: usize, row: usize, j: i32, n: i32, target: i32, label: i32): v128 {
+  if ((target & 2) != 0) return v128.and(i32x4.eq(i32x4.add(IOTA, i32x4.splat(j)), i32x4.splat(label)), ONE);
+  const v = loadPart(y + row + (<usize>j << 2), n);
+  return (target & 1) != 0 ? f32x4.convert_i32x4_s(v) : v;
+}
+
+/** Adds the f32 partial sums (count floats) into the f64 sums, and zeroes them. */
+// @ts-ignore: decorator
+@inline
+function foldPartial(partial: usize, sums: usize, count: i32): void {
+  for (let j = 0; j < count; j += 4) {
+    const v = v128.load(partial + (<usize>j << 2));
+    const at = sums + (<usize>j << 3);
+    v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
+    v128.store(at + 16, f64x2.add(v128.load(at + 16), f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1))));
+    v128.store(partial + (<usize>j << 2), ZERO);
+  }
+}
+
+/** The softmax of one pixel of 4 classes (z to p). */
+// @ts-ignore: decorator
+@inline
+function softmaxPixel(z: usize, p: usize): void {
+  const v = v128.load(z);
+  const e = exp4(f32x4.sub(v, allMax4(v)));
+  v128.store(p, f32x4.div(e, allSum4(e)));
+}
+
+/**
+ * The softmax of four pixels of 4 classes (z to p), transposed to a vector per class (lanes: the
+ * pixels): no horizontal steps, and one dependency chain through exp for the four.
+ */
+// @ts-ignore: decorator
+@inline
+function softmaxQuad(z: usize, p: usize): void {
+  const a = v128.load(z);
+  const b = v128.load(z + 16);
+  const c = v128.load(z + 32);
+  const d = v128.load(z + 48);
+  const t0 = f32x4.shuffle(a, b, 0, 4, 1, 5);
+  const t1 = f32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(c, d, 0, 4, 1, 5);
+  const t3 = f32x4.shuffle(c, d, 2, 6, 3, 7);
+  const z0 = f32x4.shuffle(t0, t2, 0, 1, 4, 5);
+  const z1 = f32x4.shuffle(t0, t2, 2, 3, 6, 7);
+  const z2 = f32x4.shuffle(t1, t3, 0, 1, 4, 5);
+  const z3 = f32x4.shuffle(t1, t3, 2, 3, 6, 7);
+  const m = f32x4.pmax(f32x4.pmax(z0, z1), f32x4.pmax(z2, z3));
+  const e0 = exp4(f32x4.sub(z0, m));
+  const e1 = exp4(f32x4.sub(z1, m));
+  const e2 = exp4(f32x4.sub(z2, m));
+  const e3 = exp4(f32x4.sub(z3, m));
+  const total = f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3));
+  const p0 = f32x4.div(e0, total);
+  const p1 = f32x4.div(e1, total);
+  const p2 = f32x4.div(e2, total);
+  const p3 = f32x4.div(e3, total);
+  const u0 = f32x4.shuffle(p0, p1, 0, 4, 1, 5);
+  const u1 = f32x4.shuffle(p0, p1, 2, 6, 3, 7);
+  const u2 = f32x4.shuffle(p2, p3, 0, 4, 1, 5);
+  const u3 = f32x4.shuffle(p2, p3, 2, 6, 3, 7);
+  v128.store(p, f32x4.shuffle(u0, u2, 0, 1, 4, 5));
+  v128.store(p + 16, f32x4.shuffle(u0, u2, 2, 3, 6, 7));
+  v128.store(p + 32, f32x4.shuffle(u1, u3, 0, 1, 4, 5));
+  v128.store(p + 48, f32x4.shuffle(u1, u3, 2, 3, 6, 7));
+}
+
+/**
+ * One or two classes without a softmax over dense targets (S·C a multiple of 4): lane l of every
+ * vector is class l mod C. All ones where the element counts: its target is not `ignore` (C = 1).
+ */
+// @ts-ignore: decorator
+@inline
+function countedLanes(raw: v128, target: i32, hasIgnore: i32, ignore: f64): v128 {
+  if (hasIgnore == 0) return i32x4.splat(-1);
+  if ((target & 1) != 0) {
+    return <f64><i32>ignore == ignore ? i32x4.ne(raw, i32x4.splat(<i32>ignore)) : i32x4.splat(-1);
+  }
+  return <f64><f32>ignore == ignore ? f32x4.ne(raw, f32x4.splat(<f32>ignore)) : i32x4.splat(-1);
+}
+
+/** Adds lanes of the sums [3][4] (f64) into their classes: lane l is class l mod c (c = 1 or 2). */
+// @ts-ignore: decorator
+@inline
+function foldLanes(out: usize, c: i32): void {
+  for (let q = 0; q < 3; q++) {
+    const at = out + (<usize>q << 5);
+    if (c == 1) {
+      store<f64>(at, load<f64>(at) + load<f64>(at + 8) + load<f64>(at + 16) + load<f64>(at + 24));
+    } else {
+      store<f64>(at, load<f64>(at) + load<f64>(at + 16));
+      store<f64>(at + 8, load<f64>(at + 8) + load<f64>(at + 24));
+    }
+  }
+}
+
+/**
+ * The forward sums of the overlap losses over z [B, S, C] (logits, or probabilities with activation
+ * 2) and the targets y, activation 0 softmax, 1 sigmoid, 2 none. Per sample b and class k (cPad =
+ * C rounded up to 4): sums (f64) [b][0][k] = Σ g·p (softLabel: Σ |p − g|), [b][1][k] = Σ g (squared:
+ * Σ g²), [b][2][k] = Σ p (Σ p²), over the counted pixels, float32 within blocks of 64 pixels. p (the
+ * probabilities, not written with activation 2) [B, S, C]; `partial` scratch of 3·cPad floats;
+ * stats (float32): the targets' sum, largest distance to an integer (label maps), min and max
+ * (ignored labels or targets read as 0), then z's sum, min and max.
+ */
+export function overlapForward(z: usize, y: usize, b: i32, s: i32, c: i32, activation: i32, target: i32, hasIgnore: i32,
+                               ignore: f64, squared: i32, softLabel: i32, p: usize, partial: usize, sums: usize,
+                               stats: usize): void {
+  const cPad = (c + 3) & ~3;
+  const labelMap = (target & 2) != 0;
+  let tSum = ZERO;
+  let tMin = POS_INF;
+  let tMax = NEG_INF;
+  let zSum = ZERO;
+  let zMin = POS_INF;
+  let zMax = NEG_INF;
+  let lSum: f32 = 0;
+  let lFrac: f32 = 0;
+  let lMin: f32 = Infinity;
+  let lMax: f32 = -Infinity;
+  memory.fill(partial, 0, <usize>(3 * cPad) << 2);
+  const flat = activation != 0 && !labelMap && (c == 1 || c == 2) && ((s * c) & 3) == 0;
+  for (let bi = 0; bi < b; bi++) {
+    const out = sums + (<usize>(bi * 3 * cPad) << 3);
+    memory.fill(out, 0, <usize>(3 * cPad) << 3);
+    if (flat) {
+      // Elementwise, four elements at a time: lane l holds class l mod C.
+      let iAcc = ZERO;
+      let gAcc = ZERO;
+      let pAcc = ZERO;
+      const first = bi * s * c;
+      const count = s * c;
+      for (let e = 0; e < count; e += 4) {
+        const at = <usize>(first + e) << 2;
+        const v = v128.load(z + at);
+        zSum = f32x4.add(zSum, v);
+        let pv: v128;
+        if (activation == 1) {
+          pv = sigmoid4(v);
+          v128.store(p + at, pv);
+        } else {
+          pv = v;
+          zMin = f32x4.pmin(zMin, v);
+          zMax = f32x4.pmax(zMax, v);
+        }
+        const raw = v128.load(y + at);
+        const kept = countedLanes(raw, target, hasIgnore, ignore);
+        const g = v128.and((target & 1) != 0 ? f32x4.convert_i32x4_s(raw) : raw, kept);
+        tSum = f32x4.add(tSum, g);
+        tMin = f32x4.pmin(tMin, g);
+        tMax = f32x4.pmax(tMax, g);
+        pv = v128.and(pv, kept);
+        iAcc = f32x4.add(iAcc, softLabel != 0 ? f32x4.abs(f32x4.sub(pv, g)) : f32x4.mul(g, pv));
+        gAcc = f32x4.add(gAcc, squared != 0 ? f32x4.mul(g, g) : g);
+        pAcc = f32x4.add(pAcc, squared != 0 ? f32x4.mul(pv, pv) : pv);
+        if ((e & 255) == 252 || e + 4 == count) {
+          v128.store(partial, iAcc);
+          v128.store(partial + 16, gAcc);
+          v128.store(partial + 32, pAcc);
+          foldPartial(partial, out, 12);
+          iAcc = ZERO;
+          gAcc = ZERO;
+          pAcc = ZERO;
+        }
+      }
+      foldLanes(out, c);
+      continue;
+    }
+    if (c == 4) {
+      // One vector per pixel, the partial sums in registers.
+      let iAcc = ZERO;
+      let gAcc = ZERO;
+      let pAcc = ZERO;
+      for (let si = 0; si < s; si++) {
+        const i = bi * s + si;
+        const row = <usize>i << 4;
+        const label = pixelLabel(y, i, c, target, hasIgnore, ignore);
+        if (labelMap) {
+          const at = y + (<usize>i << 2);
+          let l: f32 = (target & 1) != 0 ? <f32>load<i32>(at) : load<f32>(at);
+          if (hasIgnore != 0 && ((target & 1) != 0 ? <f64>load<i32>(at) : <f64>l) == ignore) l = 0;
+          lSum += l;
+          lFrac = max(lFrac, abs(l - nearest(l)));
+          lMin = min(lMin, l);
+          lMax = max(lMax, l);
+        }
+        const v = v128.load(z + row);
+        zSum = f32x4.add(zSum, v);
+        let pv: v128;
+        if (activation == 0) {
+          // Four pixels at a time (one exp chain for four), the last s mod 4 one by one.
+          if ((si & 3) == 0) {
+            if (si + 4 <= s) {
+              softmaxQuad(z + row, p + row);
+            } else {
+              for (let r = si; r < s; r++) softmaxPixel(z + (<usize>(bi * s + r) << 4), p + (<usize>(bi * s + r) << 4));
+            }
+          }
+          pv = v128.load(p + row);
+        } else if (activation == 1) {
+          pv = sigmoid4(v);
+          v128.store(p + row, pv);
+        } else {
+          pv = v;
+          zMin = f32x4.pmin(zMin, v);
+          zMax = f32x4.pmax(zMax, v);
+        }
+        let g = targetPart(y, row, 0, 4, target, label);
+        const counted = label != -1;
+        if (!labelMap) {
+          const gs = counted ? g : ZERO;
+          tSum = f32x4.add(tSum, gs);
+          tMin = f32x4.pmin(tMin, gs);
+          tMax = f32x4.pmax(tMax, gs);
+        }
+        if (counted) {
+          iAcc = f32x4.add(iAcc, softLabel != 0 ? f32x4.abs(f32x4.sub(pv, g)) : f32x4.mul(g, pv));
+          gAcc = f32x4.add(gAcc, squared != 0 ? f32x4.mul(g, g) : g);
+          pAcc = f32x4.add(pAcc, squared != 0 ? f32x4.mul(pv, pv) : pv);
+        }
+        if ((si & 63) == 63 || si == s - 1) {
+          v128.store(partial, iAcc);
+          v128.store(partial + 16, gAcc);
+          v128.store(partial + 32, pAcc);
+          foldPartial(partial, out, 12);
+          iAcc = ZERO;
+          gAcc = ZERO;
+          pAcc = ZERO;
+        }
+      }
+      continue;
+    }
+    for (let si = 0; si < s; si++) {
+      const i = bi * s + si;
+      const row = <usize>i * <usize>c << 2;
+      const label = pixelLabel(y, i, c, target, hasIgnore, ignore);
+      if (labelMap) {
+        // The label statistics, an ignored label read as 0.
+        const at = y + (<usize>i << 2);
+        let l: f32 = (target & 1) != 0 ? <f32>load<i32>(at) : load<f32>(at);
+        if (hasIgnore != 0 && ((target & 1) != 0 ? <f64>load<i32>(at) : <f64>l) == ignore) l = 0;
+        lSum += l;
+        lFrac = max(lFrac, abs(l - nearest(l)));
+        lMin = min(lMin, l);
+        lMax = max(lMax, l);
+      }
+      const counted = label != -1;
+      let scale = ONE;
+      let e0 = ZERO;  // C ≤ 4: the pixel's e^{z − max}
+      if (activation == 0) {
+        let m = NEG_INF;
+        for (let j = 0; j < c; j += 4) {
+          const n = c - j;
+          const v = loadPart(z + row + (<usize>j << 2), n);
+          zSum = f32x4.add(zSum, v);
+          m = f32x4.pmax(m, n >= 4 ? v : v128.bitselect(v, NEG_INF, lanesBelow(n)));
+        }
+        m = allMax4(m);
+        let total = ZERO;
+        for (let j = 0; j < c; j += 4) {
+          const n = c - j;
+          let e = exp4(f32x4.sub(loadPart(z + row + (<usize>j << 2), n), m));
+          if (n < 4) e = v128.and(e, lanesBelow(n));
+          total = f32x4.add(total, e);
+          if (c > 4) storePart(p + row + (<usize>j << 2), n, e);
+          else e0 = e;
+        }
+        scale = f32x4.div(ONE, allSum4(total));
+      }
+      for (let j = 0; j < c; j += 4) {
+        const n = c - j;
+        const at = row + (<usize>j << 2);
+        let pv: v128;
+        if (activation == 0) {
+          const e = c > 4 ? loadPart(p + at, n) : e0;
+          pv = f32x4.mul(e, scale);
+          storePart(p + at, n, pv);
+        } else if (activation == 1) {
+          const v = loadPart(z + at, n);
+          zSum = f32x4.add(zSum, v);
+          pv = sigmoid4(v);
+          storePart(p + at, n, pv);
+        } else {
+          pv = loadPart(z + at, n);
+          zSum = f32x4.add(zSum, pv);
+          zMin = f32x4.pmin(zMin, n >= 4 ? pv : v128.bitselect(pv, POS_INF, lanesBelow(n)));
+          zMax = f32x4.pmax(zMax, n >= 4 ? pv : v128.bitselect(pv, NEG_INF, lanesBelow(n)));
+        }
+        let g = targetPart(y, row, j, n, target, label);
+        if (!labelMap) {
+          const gs = counted ? g : ZERO;
+          tSum = f32x4.add(tSum, gs);
+          tMin = f32x4.pmin(tMin, n >= 4 ? gs : v128.bitselect(gs, POS_INF, lanesBelow(n)));
+          tMax = f32x4.pmax(tMax, n >= 4 ? gs : v128.bitselect(gs, NEG_INF, lanesBelow(n)));
+        }
+        if (!counted) continue;  // g = 0 and p·0 = 0 in every sum
+        if (n < 4) pv = v128.and(pv, lanesBelow(n));
+        const acc = partial + (<usize>j << 2);
+        const inter = softLabel != 0 ? f32x4.abs(f32x4.sub(pv, g)) : f32x4.mul(g, pv);
+        v128.store(acc, f32x4.add(v128.load(acc), inter));
+        const accG = acc + (<usize>cPad << 2);
+        v128.store(accG, f32x4.add(v128.load(accG), squared != 0 ? f32x4.mul(g, g) : g));
+        const accP = accG + (<usize>cPad << 2);
+        v128.store(accP, f32x4.add(v128.load(accP), squared != 0 ? f32x4.mul(pv, pv) : pv));
+      }
+      if ((si & 63) == 63 || si == s - 1) foldPartial(partial, out, 3 * cPad);
+    }
+  }
+  if (labelMap) {
+    store<f32>(stats, lSum);
+    store<f32>(stats + 4, lFrac);
+    store<f32>(stats + 8, lMin);
+    store<f32>(stats + 12, lMax);
+  } else {
+    store<f32>(stats, sum4(tSum));
+    store<f32>(stats + 4, 0);
+    store<f32>(stats + 8, min4(tMin));
+    store<f32>(stats + 12, max4(tMax));
+  }
+  store<f32>(stats + 16, sum4(zSum));
+  store<f32>(stats + 20, min4(zMin));
+  store<f32>(stats + 24, max4(zMax));
+}
+
+/**
+ * The gradient of the overlap losses through the activation (0 softmax, 1 sigmoid, 2 none), p the
+ * probabilities (yPred itself with activation 2), y and the pixels as in {@link overlapForward}.
+ * Per pixel and class, u = K0 + K1·dI + K2·p with dI = g (softLabel: 1 where p < g, ½ where equal,
+ * else 0) and the factors k [group][K0, K1, K2][cPad] (float32, upstream gradient included; the
+ * group of sample b at k + b·groupStride floats): softmax grad = p·u − p·Σ p·u, sigmoid u·p·(1 − p),
+ * none u clamped to ±float32 max; 0 on ignored pixels.
+ */
+export function overlapBackward(p: usize, y: usize, b: i32, s: i32, c: i32, activation: i32, target: i32, hasIgnore: i32,
+                                ignore: f64, softLabel: i32, groupStride: i32, k: usize, grad: usize): void {
+  const cPad = (c + 3) & ~3;
+  const plane = <usize>cPad << 2;
+  const flat = activation != 0 && (target & 2) == 0 && (c == 1 || c == 2) && ((s * c) & 3) == 0;
+  for (let bi = 0; bi < b; bi++) {
+    const factors = k + (<usize>(bi * groupStride) << 2);
+    if (flat) {
+      // Elementwise as in overlapForward: lane l is class l mod C.
+      let k0 = v128.load(factors);
+      let k1 = v128.load(factors + plane);
+      let k2 = v128.load(factors + 2 * plane);
+      if (c == 1) {
+        k0 = f32x4.shuffle(k0, k0, 0, 0, 0, 0);
+        k1 = f32x4.shuffle(k1, k1, 0, 0, 0, 0);
+        k2 = f32x4.shuffle(k2, k2, 0, 0, 0, 0);
+      } else {
+        k0 = f32x4.shuffle(k0, k0, 0, 1, 0, 1);
+        k1 = f32x4.shuffle(k1, k1, 0, 1, 0, 1);
+        k2 = f32x4.shuffle(k2, k2, 0, 1, 0, 1);
+      }
+      const first = bi * s * c;
+      const count = s * c;
+      for (let e = 0; e < count; e += 4) {
+        const at = <usize>(first + e) << 2;
+        const pv = v128.load(p + at);
+        const raw = v128.load(y + at);
+        const g = (target & 1) != 0 ? f32x4.convert_i32x4_s(raw) : raw;
+        const dI = softLabel != 0 ?
+            f32x4.add(v128.and(f32x4.lt(pv, g), ONE), v128.and(f32x4.eq(pv, g), HALF)) : g;
+        const u = f32x4.add(f32x4.add(k0, f32x4.mul(k1, dI)), f32x4.mul(k2, pv));
+        const v = activation == 1 ? f32x4.mul(f32x4.mul(u, pv), f32x4.sub(ONE, pv)) :
+            f32x4.pmax(f32x4.pmin(u, F32_MAX), NEG_F32_MAX);
+        v128.store(grad + at, v128.and(v, countedLanes(raw, target, hasIgnore, ignore)));
+      }
+      continue;
+    }
+    for (let si = 0; si < s; si++) {
+      const i = bi * s + si;
+      const row = <usize>i * <usize>c << 2;
+      const label = pixelLabel(y, i, c, target, hasIgnore, ignore);
+      if (label == -1) {
+        for (let j = 0; j < c; j += 4) storePart(grad + row + (<usize>j << 2), c - j, ZERO);
+        continue;
+      }
+      let total = ZERO;
+      let v0 = ZERO;  // C ≤ 4: the pixel's p·u
+      let p0 = ZERO;
+      for (let j = 0; j < c; j += 4) {
+        const n = c - j;
+        const at = row + (<usize>j << 2);
+        const pv = loadPart(p + at, n);
+        const g = targetPart(y, row, j, n, target, label);
+        const dI = softLabel != 0 ?
+            f32x4.add(v128.and(f32x4.lt(pv, g), ONE), v128.and(f32x4.eq(pv, g), HALF)) : g;
+        const f = factors + (<usize>j << 2);
+        let u = f32x4.add(f32x4.add(v128.load(f), f32x4.mul(v128.load(f + plane), dI)), f32x4.mul(v128.load(f + 2 * plane), pv));
+        if (activation == 0) {
+          u = f32x4.mul(u, pv);
+          if (n < 4) u = v128.and(u, lanesBelow(n));
+          total = f32x4.add(total, u);
+          if (c > 4) {
+            storePart(grad + at, n, u);
+          } else {
+            v0 = u;
+            p0 = pv;
+          }
+        } else if (activation == 1) {
+          storePart(grad + at, n, f32x4.mul(f32x4.mul(u, pv), f32x4.sub(ONE, pv)));
+        } else {
+          storePart(grad + at, n, f32x4.pmax(f32x4.pmin(u, F32_MAX), NEG_F32_MAX));
+        }
+      }
+      if (activation == 0) {
+        const sum = allSum4(total);
+        if (c <= 4) {
+          storePart(grad + row, c, f32x4.sub(v0, f32x4.mul(p0, sum)));
+        } else {
+          for (let j = 0; j < c; j += 4) {
+            const n = c - j;
+            const at = row + (<usize>j << 2);
+            storePart(grad + at, n, f32x4.sub(loadPart(grad + at, n), f32x4.mul(loadPart(p + at, n), sum)));
+          }
+        }
+      }
+    }
+  }
+}

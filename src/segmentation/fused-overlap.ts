@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import {OVERLAP_LOSS, OVERLAP_LOSS_GRAD, OverlapKind, OverlapLossAttrs} from '../backends/fused/overlap-losses';
+import {OVERLAP_LOSS, OVERLAP_LOSS_GRAD, OverlapKind, overlapKernelsPay, OverlapLossAttrs} from '../backends/fused/overlap-losses';
 import {classIndexLabels, isClassIndexTarget} from '../core/class-targets';
 import {flatUpstream, FusedPlan, hasFusedKernel, runFusedKernel, verifyFusedStatistics} from '../core/fused';
 import {assertMinRank, assertSameShape, classIndicesCheck, classWeightTensor, finiteCheck, inRangeCheck, valueChecks, ValueCheck} from '../core/validate';
@@ -32,11 +32,12 @@ export interface FusedOverlapOptions {
  * soft targets; smoothing, background, class weights, batch, micro average, soft labels, squares,
  * log loss) with the composite's shape checks, value checks (in its order, with its messages) and
  * `'none'` of shape `[B]`. Undefined where the kernels do not run: on a backend without them, with
- * fused kernels off, or for an empty yPred (no sample, pixel or class), which the composite serves.
+ * fused kernels off, on wasm without its SIMD loops (`overlapKernelsPay`), or for an empty yPred
+ * (no sample, pixel or class), which the composite serves.
  */
 export function overlapPlan(
     name: string, kind: OverlapKind, yTrue: tf.Tensor, yPred: tf.Tensor, o: FusedOverlapOptions): FusedPlan|undefined {
-  if (!hasFusedKernel(OVERLAP_LOSS) || !hasFusedKernel(OVERLAP_LOSS_GRAD)) return undefined;
+  if (!hasFusedKernel(OVERLAP_LOSS) || !hasFusedKernel(OVERLAP_LOSS_GRAD) || !overlapKernelsPay()) return undefined;
   // The composite's checks, in its order (src/segmentation/overlap-loss.ts `prepare`, `readTargets`).
   assertMinRank(name, 'yPred', yPred, 2);
   if (yPred.size === 0) return undefined;

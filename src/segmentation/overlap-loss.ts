@@ -23,10 +23,10 @@ import {FusedOverlapOptions, overlapPlan} from './fused-overlap';
 // intersection as (Σp + Σg − Σ|p − g|)/2, exact for soft targets) and, for Dice and Jaccard,
 // `logLoss` (smp: −log of the ratio instead of 1 − ratio).
 //
-// On the cpu, webgl and webgpu backends a call runs as two fused kernels instead (`fused` below,
-// src/segmentation/fused-overlap.ts), with every option above and the same values, checks and
-// messages; an empty yPred, other backends (wasm, where this composite of wasm's SIMD kernels is
-// as fast) and `setFusedKernels(false)` take this composite.
+// On the cpu, wasm (with its SIMD module), webgl and webgpu backends a call runs as two fused
+// kernels instead (`fused` below, src/segmentation/fused-overlap.ts), with every option above and
+// the same values, checks and messages; an empty yPred, other backends and `setFusedKernels(false)`
+// take this composite.
 
 /** Options every overlap loss takes. */
 const overlapOptions = {

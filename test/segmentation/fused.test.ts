@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import * as losses from '../../src';
+import {setSimdKernels} from '../../src/backends/fused/simd-module';
+import {runFusedKernel} from '../../src/core/fused';
 import {expectClose, expectNoLeak, fusedAndComposite, uniformTensor} from '../helpers';
 
 type Loss = (yTrue: tf.Tensor, yPred: tf.Tensor, options?: object) => tf.Tensor;
@@ -16,6 +18,7 @@ const BACKWARD = 'TfjsLossesOverlapLossGrad';
 afterEach(() => {
   losses.setFusedKernels(true);
   losses.setValueChecks(true);
+  setSimdKernels(true);
 });
 
 
@@ -202,20 +205,21 @@ describe.each(LOSSES)('%s fused', (name, kind) => {
     });
   });
 
-  it('runs the fused kernels forward and backward on cpu, and the composite on wasm (where it is faster)', async () => {
+  it('runs the fused kernels forward and backward (cpu, and wasm with its SIMD loops)', async () => {
     const yTrue = targets('labelMap', [2, 4, 4, 3], 1);
     const yPred = predictions([2, 4, 4, 3], 2, true, false);
     const info = await tf.profile(() => tf.tidy(() => tf.grad((p: tf.Tensor) => L[name](yTrue, p, {fromLogits: true}))(yPred)));
     (info.result as tf.Tensor).dispose();
-    if (tf.getBackend() === 'cpu') {
-      expect(info.kernelNames).toContain(FORWARD);
-      expect(info.kernelNames).toContain(BACKWARD);
-      expect(info.kernelNames).not.toContain('Softmax');
-      expect(info.kernelNames).not.toContain('OneHot');
-    } else {
-      expect(info.kernelNames).not.toContain(FORWARD);
-      expect(info.kernelNames).toContain('Softmax');
-    }
+    expect(info.kernelNames).toContain(FORWARD);
+    expect(info.kernelNames).toContain(BACKWARD);
+    expect(info.kernelNames).not.toContain('Softmax');
+    expect(info.kernelNames).not.toContain('OneHot');
+    // On wasm without the SIMD loops the composite serves (the JavaScript loops are slower there).
+    setSimdKernels(false);
+    const noSimd = await tf.profile(() => tf.tidy(() => L[name](yTrue, yPred, {fromLogits: true})));
+    (noSimd.result as tf.Tensor).dispose();
+    expect(noSimd.kernelNames.includes(FORWARD)).toBe(tf.getBackend() === 'cpu');
+    setSimdKernels(true);
     losses.setFusedKernels(false);
     const off = await tf.profile(() => tf.tidy(() => L[name](yTrue, yPred, {fromLogits: true})));
     (off.result as tf.Tensor).dispose();
@@ -336,5 +340,147 @@ it('a segmentation training step through a per-pixel dense layer matches the com
         expectClose(g, ref, {rtol: 1e-4, atol: 1e-5 * scale, what: `${name} ${JSON.stringify(options)}`});
       }
     }
+  });
+});
+
+/**
+ * f with the SIMD loops on, then off: through a loss on wasm the composite then serves
+ * (overlapKernelsPay), the kernels called directly run their JavaScript loops; on cpu both runs are
+ * the JavaScript loops.
+ */
+function simdAndOff<T>(f: () => T): [T, T] {
+  setSimdKernels(true);
+  const simd = f();
+  setSimdKernels(false);
+  try {
+    return [simd, f()];
+  } finally {
+    setSimdKernels(true);
+  }
+}
+
+// The SIMD loops of the wasm backend (wasm/fused-kernels.ts, overlapForward / overlapBackward)
+// against the composite (through the losses) and the JavaScript loops (the kernels called
+// directly): C = 4 (four pixels at a time, the rest one by one), 8 (two vectors per pixel), 1 and 2
+// without a softmax (elementwise when S·C is a multiple of 4) and others (the last lanes read one
+// by one), every activation, float32 and int32 targets and label maps, ignoreIndex, more than 64
+// pixels per sample (the float64 folds of the float32 blocks).
+describe('overlap losses: the SIMD loops agree with the JavaScript loops and the composite', () => {
+  type Case = [string, number[], TargetKind, 'float32'|'int32', object];
+  const cases: Case[] = [
+    ['C 4, float label map, 400 pixels', [2, 20, 20, 4], 'labelMap', 'float32', {fromLogits: true}],
+    ['C 4, int32 one-hot, batch', [2, 9, 9, 4], 'oneHot', 'int32', {fromLogits: true, batch: true}],
+    ['C 4, probabilities, log loss', [2, 5, 7, 4], 'oneHot', 'float32', {logLoss: true, smoothDenominator: 1e-6}],
+    ['C 8, int32 label map, no background, micro with weights', [2, 10, 7, 8], 'labelMap', 'int32',
+     {fromLogits: true, includeBackground: false, average: 'micro', classWeights: [1, 0.5, 2, 1, 3, 0.25, 1]}],
+    ['C 8, soft targets, soft label, class weights', [2, 6, 5, 8], 'soft', 'float32',
+     {fromLogits: true, softLabel: true, classWeights: [1, 2, 0.5, 1, 1, 3, 1, 0.5]}],
+    ['C 3, label map with ignoreIndex, squared', [2, 9, 9, 3], 'labelMap', 'float32', {fromLogits: true, ignoreIndex: 255, squared: true}],
+    ['C 3, soft targets, probabilities', [3, 7, 5, 3], 'soft', 'float32', {smooth: 0.5}],
+    ['C 5, multi-label sigmoid, dense targets', [2, 6, 6, 5], 'oneHot', 'float32', {fromLogits: true, multiLabel: true}],
+    ['C 6, int32 label map, batch micro', [3, 5, 6, 6], 'labelMap', 'int32', {fromLogits: true, batch: true, average: 'micro'}],
+    ['C 1, sigmoid, mask with ignoreIndex', [3, 8, 9, 1], 'mask', 'float32', {fromLogits: true, ignoreIndex: 7}],
+    ['C 1, probabilities, mask without channel, squared', [2, 70, 1], 'maskNoChannel', 'float32', {squared: true}],
+    ['C 2, int32 one-hot, probabilities', [3, 11, 2], 'oneHot', 'int32', {}],
+    ['C 2, multi-label sigmoid, squared', [2, 8, 8, 2], 'oneHot', 'float32', {fromLogits: true, multiLabel: true, squared: true}],
+    ['C 1, sigmoid, 600 pixels, batch', [2, 20, 30, 1], 'mask', 'float32', {fromLogits: true, batch: true}],
+  ];
+  describe.each(LOSSES)('%s', (name, kind) => {
+    it.each(cases)('%s', (_t, shape, targetKind, dtype, options) => {
+      tf.tidy(() => {
+        const o = forKind(kind, options) as Record<string, unknown>;
+        const ignore = o.ignoreIndex as number|undefined;
+        const raw = targets(targetKind, shape, 31, ignore);
+        const yTrue = raw.dtype === dtype ? raw : tf.cast(raw, dtype);
+        const yPred = predictions(shape, 32, o.fromLogits === true, o.multiLabel === true || shape[shape.length - 1] === 1);
+        const what = `${name} ${_t}`;
+        const weights = tf.tensor1d(Array.from({length: shape[0]}, (_, i) => i + 0.5));
+        // An upstream gradient per sample (as 'none' with per-sample factors).
+        const [[v, g], [vRef, gRef]] = simdAndOff(() => tf.valueAndGrad(
+            (p: tf.Tensor) => L[name](yTrue, p, {...o, reduction: 'none'}))(yPred, weights))
+            .map(({value, grad}) => [Array.from(value.dataSync()), Array.from(grad.dataSync())]);
+        expectClose(v, vRef, {rtol: 2e-5, atol: 2e-6, what: `${what} value`});
+        const scale = gRef.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        expectClose(g, gRef, {rtol: 1e-4, atol: 1e-5 * scale + 1e-9, what: `${what} gradient`});
+        compare(name, yTrue, yPred, o, what);
+      });
+    });
+  });
+
+  // The kernels themselves, every output, SIMD on and off (on cpu both are the JavaScript loops).
+  const kernelCases: Array<[string, number[], TargetKind, 'float32'|'int32', Record<string, unknown>]> = [
+    ['dice, C 4, softmax, one-hot, 67 pixels', [3, 67, 4], 'oneHot', 'float32', {}],
+    ['dice, C 4, softmax, int32 label map, no background, batch', [2, 130, 4], 'labelMap', 'int32', {labelMap: true, dropBackground: true, batch: true}],
+    ['jaccard, C 8, softmax, float label map with ignoreIndex, squared', [2, 50, 8], 'labelMap', 'float32', {kind: 'jaccard', labelMap: true, ignoreIndex: 255, squared: true}],
+    ['tversky, C 3, sigmoid, soft targets, micro with weights', [2, 33, 3], 'soft', 'float32', {kind: 'tversky', activation: 'sigmoid', micro: true, alpha: 0.3, beta: 0.6, weights: [1, 0.5, 2]}],
+    ['focal tversky, C 5, probabilities, int32 one-hot, soft label', [2, 21, 5], 'oneHot', 'int32', {kind: 'focalTversky', activation: 'none', fromLogits: false, softLabel: true, alpha: 0.7, beta: 0.3, gamma: 0.75}],
+    ['dice, C 1, sigmoid, mask with ignoreIndex, log loss', [3, 40, 1], 'mask', 'float32', {activation: 'sigmoid', ignoreIndex: 7, logLoss: true}],
+    ['jaccard, C 1, sigmoid, int32 mask with ignoreIndex, 300 pixels, batch', [2, 300, 1], 'mask', 'int32', {kind: 'jaccard', activation: 'sigmoid', ignoreIndex: 7, batch: true}],
+    ['tversky, C 2, sigmoid, int32 one-hot', [2, 30, 2], 'oneHot', 'int32', {kind: 'tversky', activation: 'sigmoid', alpha: 0.4, beta: 0.6}],
+    ['dice, C 2, probabilities, soft label, squared off, micro', [3, 26, 2], 'soft', 'float32', {activation: 'none', fromLogits: false, softLabel: true, micro: true}],
+    ['dice, C 4, probabilities, class weights', [2, 45, 4], 'oneHot', 'float32', {activation: 'none', fromLogits: false, weights: [1, 2, 0.5, 1]}],
+  ];
+  it.each(kernelCases)('kernels: %s', (_t, shape, targetKind, dtype, extra) => {
+    tf.tidy(() => {
+      const {weights, ...attrExtra} = extra as {weights?: number[]};
+      const attrs = {
+        kind: 'dice', activation: 'softmax', labelMap: false, ignoreIndex: null, dropBackground: false, batch: false, micro: false,
+        softLabel: false, squared: false, logLoss: false, smoothNumerator: 1e-5, smoothDenominator: 1e-5, alpha: 0, beta: 0,
+        gamma: 1, checks: true, fromLogits: true, checkWeights: false, ...attrExtra,
+      } as Record<string, unknown>;
+      const raw = targets(targetKind, shape, 51, (attrs.ignoreIndex ?? undefined) as number|undefined);
+      const cast = raw.dtype === dtype ? raw : tf.cast(raw, dtype);
+      const yTrue = cast;
+      const yPred = predictions(shape, 52, attrs.fromLogits === true, attrs.activation === 'sigmoid');
+      const classWeights = weights ? tf.tensor1d(weights) : undefined;
+      const dLoss = tf.tensor1d(Array.from({length: shape[0]}, (_, i) => 1 - 0.3 * i));
+      const run = () => {
+        const out = runFusedKernel(FORWARD, {yPred, yTrue, classWeights}, attrs);
+        const p = attrs.activation === 'none' ? yPred : out[2];
+        const [grad] = runFusedKernel(BACKWARD, {probabilities: p, yTrue, terms: out[1], dLoss, classWeights}, {...attrs, checks: false});
+        return [...out, grad].map((t) => Array.from(t.dataSync()));
+      };
+      const [simd, js] = simdAndOff(run);
+      const what = ['loss', 'terms', 'probabilities', 'statistics', 'gradient'];
+      simd.forEach((values, k) => {
+        const scale = js[k].reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        expectClose(values, js[k], {rtol: k === 4 ? 1e-4 : 2e-5, atol: (k === 4 ? 1e-5 : 1e-6) * scale + 1e-9, what: `${_t} ${what[k]}`});
+      });
+    });
+  });
+
+  it('extreme logits (±100, ±1e4) and bad int32 targets: the values and errors of the SIMD loops are the reference\'s', () => {
+    tf.tidy(() => {
+      const extremes = [0, 100, -100, 1e4, -1e4, 88, -88, 30, -30, 1e-8, 3, -3];
+      const yPred = tf.tensor(Array.from({length: 2 * 6 * 4}, (_, i) => extremes[(i * 7) % extremes.length]), [2, 6, 4]);
+      const yTrue = targets('labelMap', [2, 6, 4], 41);
+      for (const [name, kind] of LOSSES) {
+        const o = forKind(kind, {fromLogits: true});
+        const [[v, g], [vRef, gRef]] = simdAndOff(() => tf.valueAndGrad((p: tf.Tensor) => L[name](yTrue, p, {...o, reduction: 'none'}))(yPred))
+            .map(({value, grad}) => [Array.from(value.dataSync()), Array.from(grad.dataSync())]);
+        expectClose(v, vRef, {rtol: 2e-5, atol: 2e-6, what: `${name} extreme logits value`});
+        expectClose(g, gRef, {rtol: 1e-4, atol: 1e-7, what: `${name} extreme logits gradient`});
+      }
+      // Bad int32 targets: a one-hot entry of 2, a label of 4 (C = 4), a negative label.
+      const bad: Array<[tf.Tensor, tf.Tensor]> = [
+        [tf.tensor([0, 2, 0, 0, 1, 0, 0, 0], [1, 2, 4], 'int32'), tf.zeros([1, 2, 4])],
+        [tf.tensor([[0, 4]], [1, 2], 'int32'), tf.zeros([1, 2, 4])],
+        [tf.tensor([[-1, 2]], [1, 2], 'int32'), tf.zeros([1, 2, 4])],
+        [tf.tensor([[0.5, 2]], [1, 2], 'float32'), tf.zeros([1, 2, 4])],
+      ];
+      for (const [y, p] of bad) {
+        const messages = simdAndOff(() => fusedAndComposite(() => {
+          try {
+            L.diceLoss(y, p, {fromLogits: true});
+            return 'no error';
+          } catch (e) {
+            return (e as Error).message;
+          }
+        }));
+        expect(messages[0][0]).toContain('diceLoss');
+        expect(messages[0][0]).toBe(messages[0][1]);
+        expect(messages[0][0]).toBe(messages[1][0]);
+      }
+    });
   });
 });

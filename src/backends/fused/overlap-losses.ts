@@ -16,8 +16,18 @@
  * probabilities p (yPred's shape; none without an activation) and the value checks' statistics;
  * the backward kernel reads p (or yPred), the targets and N, D, and writes ∂loss/∂yPred: per pixel
  * −(∂N − (N/D)·∂D)/D times the upstream gradient, through the activation.
+ *
+ * On wasm the per-pixel loops are SIMD (wasm/fused-kernels.ts, overlapForward / overlapBackward)
+ * for every option: the forward one writes p, the statistics and the sums I, G, P per sample and
+ * class (float32 over blocks of 64 pixels, folded in float64; C = 4 with the softmax four pixels at
+ * a time, transposed); N, D and the loss stay here. The backward one takes per group and class the
+ * factors of u = ∂loss/∂p = K0 + K1·∂I/∂p + K2·p and writes p·(u − Σ_k p_k u_k) (sigmoid u·p(1 − p)).
+ * Without the SIMD module the plan runs the composite on wasm (`overlapKernelsPay`); the
+ * JavaScript loops serve cpu, and wasm's backward pass where a factor reaches 1e30.
  */
-import {HostArray, HostKernelCall, registerHostKernel} from './host-kernels';
+import * as tf from '@tensorflow/tfjs';
+
+import {HostArray, HostKernelCall, registerHostKernel, simdKernelsOnHeap, WasmModuleMemory} from './host-kernels';
 
 export const OVERLAP_LOSS = 'TfjsLossesOverlapLoss';
 export const OVERLAP_LOSS_GRAD = 'TfjsLossesOverlapLossGrad';
@@ -58,6 +68,16 @@ export interface OverlapLossAttrs {
   checkWeights: boolean;
 }
 
+/**
+ * Whether the kernels pay on the active backend (where they are registered): on wasm only with its
+ * SIMD loops. Without them (no WebAssembly SIMD, tfjs's threaded build, `setSimdKernels(false)`)
+ * the JavaScript loops measured 1.1–1.25× the composite of wasm's own kernels, which serves instead.
+ */
+export function overlapKernelsPay(): boolean {
+  if (tf.getBackend() !== 'wasm') return true;
+  return simdKernelsOnHeap((tf.backend() as unknown as {wasm: WasmModuleMemory}).wasm) !== undefined;
+}
+
 /** How many statistics the forward kernel writes for these attributes. */
 export function overlapStatisticCount(a: OverlapLossAttrs): number {
   if (!a.checks) return 0;
@@ -67,6 +87,8 @@ export function overlapStatisticCount(a: OverlapLossAttrs): number {
 const RATIO_CAP = 1e30;
 const LOG_RATIO_FLOOR = 1e-7;
 const FLOAT32_MAX = 3.4028234663852886e38;
+/** The largest backward factor the SIMD loop takes (see `simdBackward`). */
+const FACTOR_LIMIT = 1e30;
 
 function attrsOf(call: HostKernelCall): OverlapLossAttrs {
   return call.attrs as unknown as OverlapLossAttrs;
@@ -130,6 +152,23 @@ function same(i: number, j: number): number {
   return 1 - ((d | -d) >>> 31);
 }
 
+const ACTIVATION_CODE = {softmax: 0, sigmoid: 1, none: 2} as const;
+
+/** The SIMD loops' target code: bit 0 int32 targets, bit 1 a label map. */
+function targetCode(y: HostArray, a: OverlapLossAttrs): number {
+  return (y instanceof Int32Array ? 1 : 0) | (a.labelMap ? 2 : 0);
+}
+
+/** C rounded up to a multiple of 4 (the SIMD loops' per-class rows). */
+function padded(c: number): number {
+  return (c + 3) & ~3;
+}
+
+/** A float64 view of a float32 scratch array, 8-byte aligned (allocated with 2 floats to spare). */
+function float64View(scratch: Float32Array, length: number): Float64Array {
+  return new Float64Array(scratch.buffer, (scratch.byteOffset + 7) & ~7, length);
+}
+
 /** N/D as the composite defines it (1 for D = 0 without denominator smoothing; capped). */
 function overlapRatio(n: number, d: number, a: OverlapLossAttrs): number {
   const ratio = a.smoothDenominator === 0 && !(d > 0) ? 1 : n / d;
@@ -149,7 +188,25 @@ function forwardRun(call: HostKernelCall, [loss, terms, probabilityOutput, stati
   const p = activated ? probabilityOutput : z;
   const scratch = new Float64Array(c);
   let logitSum = 0;
-  for (let bi = 0; bi < b; bi++) {
+  if (call.simd) {
+    // The SIMD loops: the sums per sample (float64), folded into the groups and kept classes here.
+    const cPad = padded(c);
+    const [partial, sumScratch, raw] = call.scratch;
+    const sums = float64View(sumScratch, b * 3 * cPad);
+    call.simd.overlapForward(z.byteOffset, y.byteOffset, b, s, c, ACTIVATION_CODE[a.activation], targetCode(y, a),
+                             ignore === null ? 0 : 1, ignore ?? 0, squared ? 1 : 0, softLabel ? 1 : 0,
+                             activated ? probabilityOutput.byteOffset : 0, partial.byteOffset, sums.byteOffset, raw.byteOffset);
+    for (let bi = 0; bi < b; bi++) {
+      const acc = (a.batch ? 0 : bi) * kept;
+      const base = bi * 3 * cPad + drop;
+      for (let k = 0; k < kept; k++) {
+        inter[acc + k] += sums[base + k];
+        gSum[acc + k] += sums[base + cPad + k];
+        pSum[acc + k] += sums[base + 2 * cPad + k];
+      }
+    }
+  }
+  for (let bi = 0; bi < (call.simd ? 0 : b); bi++) {
     const acc = (a.batch ? 0 : bi) * kept;
     for (let si = 0; si < s; si++) {
       const i = bi * s + si;
@@ -221,7 +278,32 @@ function forwardRun(call: HostKernelCall, [loss, terms, probabilityOutput, stati
     groupLoss[gi] = total / scores;
   }
   for (let bi = 0; bi < b; bi++) loss[bi] = groupLoss[a.batch ? 0 : bi];
-  if (a.checks && statistics.length) writeStatistics(a, z, y, w, logitSum, statistics);
+  if (!a.checks || !statistics.length) return;
+  if (call.simd) writeSimdStatistics(a, call.scratch[2], w, statistics);
+  else writeStatistics(a, z, y, w, logitSum, statistics);
+}
+
+/** The value checks' statistics from the SIMD loop's (targets: sum, fraction, min, max; yPred: sum, min, max). */
+function writeSimdStatistics(a: OverlapLossAttrs, raw: Float32Array, w: HostArray|undefined, out: HostArray): void {
+  const values = a.labelMap ? [raw[0], raw[1], raw[2], raw[3]] : [raw[0], raw[2], raw[3]];
+  values.push(...(a.fromLogits ? [raw[4]] : [raw[4], raw[5], raw[6]]));
+  values.forEach((v, k) => (out[k] = v));
+  if (a.checkWeights && w) writeWeightStatistics(w, out, values.length);
+}
+
+/** The class weights' sum, min and max into out from `o`. */
+function writeWeightStatistics(w: HostArray, out: HostArray, o: number): void {
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < w.length; k++) {
+    sum += w[k];
+    if (w[k] < min) min = w[k];
+    if (w[k] > max) max = w[k];
+  }
+  out[o++] = sum;
+  out[o++] = min;
+  out[o++] = max;
 }
 
 /** The value checks' statistics (see `OverlapLossAttrs.checks`); `logitSum` is Σ yPred when it holds logits. */
@@ -278,19 +360,45 @@ function writeStatistics(
     out[o++] = min;
     out[o++] = max;
   }
-  if (a.checkWeights && w) {
-    sum = 0;
-    min = Infinity;
-    max = -Infinity;
-    for (let k = 0; k < w.length; k++) {
-      sum += w[k];
-      if (w[k] < min) min = w[k];
-      if (w[k] > max) max = w[k];
+  if (a.checkWeights && w) writeWeightStatistics(w, out, o);
+}
+
+/**
+ * The backward pass by the SIMD loops: per group and class, u = ∂loss/∂p = K0 + K1·dI + K2·p (dD =
+ * a0 + a1·dI + a2·p, dN = n1·dI; K includes coef/divisor and the upstream gradient). False (the
+ * JavaScript loops run) where a factor reaches 1e30: float32 products of it could overflow where the
+ * JavaScript loops' float64 order (u·p, then /D) stays finite or saturates (vanishing predictions).
+ */
+function simdBackward(call: HostKernelCall, a: OverlapLossAttrs, coef: Float64Array, ratios: Float64Array,
+                      divisors: Float64Array, grad: HostArray): boolean {
+  const [p, y, , , w] = call.inputs as [HostArray, HostArray, HostArray, HostArray, HostArray|undefined];
+  const {b, s, c, drop, kept, groups, scores} = layoutOf(call.shapes[0], a);
+  const {kind, squared} = a;
+  const cPad = padded(c);
+  const factors = call.scratch[0];
+  factors.fill(0);
+  const [a0, a1, a2, n1] = kind === 'tversky' || kind === 'focalTversky' ? [a.alpha, 1 - a.alpha - a.beta, 0, 1] :
+      kind === 'dice' ? (squared ? [0, 0, 2, 2] : [1, 0, 0, 2]) : (squared ? [0, -2, 4, 2] : [2, -2, 0, 2]);
+  for (let gi = 0; gi < groups; gi++) {
+    for (let k = 0; k < kept; k++) {
+      const at = gi * scores + (a.micro ? 0 : k);
+      const f = (coef[at] * (a.micro && w ? w[k] : 1)) / divisors[at];
+      const r = ratios[at];
+      const k0 = f * r * a0;
+      const k1 = f * (r * a1 - n1);
+      const k2 = f * r * a2;
+      if (!(Math.abs(k0) < FACTOR_LIMIT && Math.abs(k1) < FACTOR_LIMIT && Math.abs(k2) < FACTOR_LIMIT)) return false;
+      const o = gi * 3 * cPad + k + drop;
+      factors[o] = k0;
+      factors[o + cPad] = k1;
+      factors[o + 2 * cPad] = k2;
     }
-    out[o++] = sum;
-    out[o++] = min;
-    out[o++] = max;
   }
+  const ignore = a.ignoreIndex;
+  call.simd!.overlapBackward(p.byteOffset, y.byteOffset, b, s, c, ACTIVATION_CODE[a.activation], targetCode(y, a),
+                             ignore === null ? 0 : 1, ignore ?? 0, a.softLabel ? 1 : 0, a.batch ? 0 : 3 * cPad,
+                             factors.byteOffset, grad.byteOffset);
+  return true;
 }
 
 function backwardRun(call: HostKernelCall, [grad]: HostArray[]): void {
@@ -343,6 +451,7 @@ function backwardRun(call: HostKernelCall, [grad]: HostArray[]): void {
   }
   const tversky = kind === 'tversky' || kind === 'focalTversky';
   const spread = 1 - a.alpha - a.beta;
+  if (call.simd && simdBackward(call, a, coef, ratios, divisors, grad)) return;
   const dp = new Float64Array(c);
   for (let bi = 0; bi < b; bi++) {
     const first = (a.batch ? 0 : bi) * scores;
@@ -407,11 +516,8 @@ function backwardRun(call: HostKernelCall, [grad]: HostArray[]): void {
 
 /** Registers both kernels for the host backends. */
 export function registerOverlapLosses(): void {
-  // cpu only: on wasm these JavaScript loops (a per-pixel softmax, per-class sums) measured 1.25×
-  // the composite of the backend's own SIMD kernels (bench/fused.ts, Dice on [16,64,64,4]).
   registerHostKernel({
     name: OVERLAP_LOSS,
-    backends: ['cpu'],
     inputNames: ['yPred', 'yTrue', 'classWeights?'],
     outputs: (call) => {
       const a = attrsOf(call);
@@ -424,13 +530,22 @@ export function registerOverlapLosses(): void {
         {shape: [overlapStatisticCount(a)], dtype: 'float32'},
       ];
     },
+    // The SIMD loops' per-class partial sums, their float64 sums per sample (8-byte aligned), statistics.
+    scratch: (call) => {
+      const {b, c} = layoutOf(call.shapes[0], attrsOf(call));
+      return [3 * padded(c), 6 * b * padded(c) + 2, 8];
+    },
     run: forwardRun,
   });
   registerHostKernel({
     name: OVERLAP_LOSS_GRAD,
-    backends: ['cpu'],
     inputNames: ['probabilities', 'yTrue', 'terms', 'dLoss', 'classWeights?'],
     outputs: (call) => [{shape: call.shapes[0], dtype: 'float32'}],
+    // The SIMD loop's factors per group and class.
+    scratch: (call) => {
+      const {c, groups} = layoutOf(call.shapes[0], attrsOf(call));
+      return [3 * groups * padded(c)];
+    },
     run: backwardRun,
   });
 }

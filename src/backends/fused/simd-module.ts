@@ -30,6 +30,15 @@ export interface SimdKernels {
                       gamma: number, rowShift: number, loss: number, stats: number): void;
   focalSoftmaxBackward(z: number, y: number, alpha: number, alpha0: number, rowShift: number, upstream: number, n: number,
                        c: number, keep: number, spread: number, gamma: number, rowH: number, grad: number): void;
+  /**
+   * The overlap losses' sums per sample and class (f64 [b][I, G, P][cPad]), probabilities and value
+   * check statistics; activation 0 softmax, 1 sigmoid, 2 none; target bit 0 int32, bit 1 label map.
+   */
+  overlapForward(z: number, y: number, b: number, s: number, c: number, activation: number, target: number, hasIgnore: number,
+                 ignore: number, squared: number, softLabel: number, p: number, partial: number, sums: number, stats: number): void;
+  /** Their gradient from the per-(group, class) factors k [group][K0, K1, K2][cPad]. */
+  overlapBackward(p: number, y: number, b: number, s: number, c: number, activation: number, target: number, hasIgnore: number,
+                  ignore: number, softLabel: number, groupStride: number, k: number, grad: number): void;
   /** out[j] = Σ_r x[r, j] over x [rows, cols] (partial: cols floats of scratch). */
   columnSums(x: number, rows: number, cols: number, partial: number, out: number): void;
 }
