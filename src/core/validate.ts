@@ -144,9 +144,9 @@ function retaining(tensors: tf.Tensor[], build: (kept: tf.Tensor[]) => ValueChec
  * Until its verdict, a pending check keeps the statistics and clones of the tensors its message
  * reads (the logits, the labels: clones share the data, nothing is copied). So that a synchronous
  * loop that never yields to the event loop (where reads cannot resolve) does not pile them up, at
- * most MAX_PENDING_CHECKS calls are pending at a time: past that, a call reads synchronously. A
- * check that cannot be kept past its call (one without `retain`: an `inRangeCheck` of a tensor made
- * on demand) makes its call read synchronously too.
+ * most MAX_PENDING_CHECKS calls are pending at a time: past that, a call reads synchronously. Every
+ * check built here can be kept past its call (`retain`); one without `retain` would make its call
+ * read synchronously too.
  */
 
 /** The backends whose value checks are read back asynchronously. */
