@@ -21,8 +21,9 @@ export function residualPlan(
   // The composite's checks, in its order: the shapes, then yTrue finite, then yPred finite.
   assertSameShape(lossName, 'yTrue', yTrue, 'yPred', yPred);
   if (yPred.size === 0) return undefined;
-  // On WebGL and WebGPU tfjs's own reductions (which join the call's batch of checks, as on the
-  // composite path) compute the two sums faster than the kernel's statistics passes.
+  // On WebGL and WebGPU tfjs's own reductions compute the two sums (joining the call's batch of
+  // checks, as on the composite path): they measured faster than statistics passes, which the GPU
+  // kernels therefore do not have.
   const onGpu = tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu';
   if (onGpu) {
     assertNoNaN(lossName, 'yTrue', yTrue);

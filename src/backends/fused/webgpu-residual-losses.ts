@@ -4,7 +4,8 @@
  * over the flat buffers (WebGPU buffers have no layout: the inputs are read as `[n]`):
  *
  * - loss `[n]`, returned in yPred's shape;
- * - statistics `[2]` (value checks: Σ yTrue, Σ yPred): one workgroup of 256 folds every element;
+ * - no statistics (`[0]`): on the GPU the plan computes the value checks with tfjs's own reductions
+ *   (src/regression/fused-residual.ts), which measured faster than a statistics pass here;
  * - backward: dŷ = dLoss·ρ'(r) and dy = −dŷ, one program each.
  *
  * A NaN residual (value checks off) gives the composite's values: ρ = NaN; ρ' = NaN for Huber and
@@ -13,10 +14,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {registerGpuKernel, requireInput, WebGPUBackendLike, WebGPUProgram} from './gpu-kernels';
-import {RESIDUAL_LOSS, RESIDUAL_LOSS_GRAD, RESIDUAL_LOSS_STATISTICS, ResidualKind, ResidualLossAttrs} from './residual-losses';
+import {RESIDUAL_LOSS, RESIDUAL_LOSS_GRAD, ResidualKind, ResidualLossAttrs} from './residual-losses';
 
 const FLAT_WORKGROUP = 64;
-const REDUCE_WORKGROUP = 256;
 
 type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap};
 
@@ -76,39 +76,6 @@ function lossProgram(n: number, kind: ResidualKind): WebGPUProgram {
     }`);
 }
 
-function statisticsProgram(): WebGPUProgram {
-  const wg = REDUCE_WORKGROUP;
-  const p = program('statistics', ['yTrue', 'yPred'], RESIDUAL_LOSS_STATISTICS, wg, wg, `
-    var<workgroup> sharedTrue : array<f32, ${wg}>;
-    var<workgroup> sharedPred : array<f32, ${wg}>;
-    fn main(index : i32) {
-      let tid = i32(localId.x);
-      var sumTrue = 0.0;
-      var sumPred = 0.0;
-      for (var i = tid; i < uniforms.count; i = i + ${wg}) {
-        sumTrue = sumTrue + yTrue[i];
-        sumPred = sumPred + yPred[i];
-      }
-      sharedTrue[tid] = sumTrue;
-      sharedPred[tid] = sumPred;
-      workgroupBarrier();
-      for (var size = ${wg / 2}; size > 0; size = size / 2) {
-        if (tid < size) {
-          sharedTrue[tid] = sharedTrue[tid] + sharedTrue[tid + size];
-          sharedPred[tid] = sharedPred[tid] + sharedPred[tid + size];
-        }
-        workgroupBarrier();
-      }
-      if (tid == 0) {
-        result[0] = sharedTrue[0];
-        result[1] = sharedPred[0];
-      }
-    }`);
-  p.uniforms = 'threshold : f32, count : i32,';
-  p.size = false;
-  return p;
-}
-
 function gradProgram(n: number, kind: ResidualKind, perItem: boolean, sign: 1|-1): WebGPUProgram {
   return program(`grad_${kind}_${perItem ? 'item' : 'scalar'}_${sign < 0 ? 'true' : 'pred'}`, ['yTrue', 'yPred', 'dLoss'], n,
       FLAT_WORKGROUP, n, `
@@ -126,15 +93,12 @@ function forward({inputs, backend, attrs}: KernelArgs): tf.TensorInfo[] {
   const yTrue = requireInput(RESIDUAL_LOSS, inputs, 'yTrue');
   const yPred = requireInput(RESIDUAL_LOSS, inputs, 'yPred');
   const a = attrs as unknown as ResidualLossAttrs;
+  if (a.checks) throw new Error(`${RESIDUAL_LOSS}: no value-check statistics on webgpu (the plan checks through tfjs's reductions)`);
   const n = tf.util.sizeFromShape(yPred.shape);
   const kind = effectiveKind(a);
   const flatInputs = [flat(yTrue), flat(yPred)];
   const loss = gpu.runWebGPUProgram(lossProgram(n, kind), flatInputs, 'float32', [{type: 'float32', data: [a.threshold]}]);
-  const statistics = a.checks ?
-      gpu.runWebGPUProgram(statisticsProgram(), flatInputs, 'float32',
-          [{type: 'float32', data: [a.threshold]}, {type: 'int32', data: [n]}]) :
-      gpu.makeTensorInfo([0], 'float32', new Float32Array(0));
-  return [{...loss, shape: yPred.shape}, statistics];
+  return [{...loss, shape: yPred.shape}, gpu.makeTensorInfo([0], 'float32', new Float32Array(0))];
 }
 
 function backward({inputs, backend, attrs}: KernelArgs): tf.TensorInfo[] {
