@@ -109,6 +109,20 @@ function names(s: SigmoidSetup, ...base: string[]): string[] {
   return s.period > 0 ? [...base, 'posWeight'] : base;
 }
 
+/**
+ * The start of a per-element main(): element i and its raw target (an ignored one writes 0 and
+ * returns), and for a backward program d, its upstream gradient.
+ */
+function ignoredOrUpstream(perItem?: boolean): string {
+  return `int i = getOutputCoords();
+      float raw = getTargets(i);
+      if (ignored(raw)) {
+        setOutput(0.0);
+        return;
+      }${perItem === undefined ? '' : `
+      float d = getDLoss(${perItem ? 'i' : '0'});`}`;
+}
+
 function lossProgram(s: SigmoidSetup, focal: boolean): WebGLProgram {
   let body: string;
   if (!focal) {
@@ -129,12 +143,7 @@ function lossProgram(s: SigmoidSetup, focal: boolean): WebGLProgram {
     userCode: `
     ${helpers(s)}
     void main() {
-      int i = getOutputCoords();
-      float raw = getTargets(i);
-      if (ignored(raw)) {
-        setOutput(0.0);
-        return;
-      }
+      ${ignoredOrUpstream()}
       ${elementSetup(s, focal)}
       ${body}
     }`,
@@ -228,13 +237,7 @@ function crossEntropyGradProgram(s: SigmoidSetup, perItem: boolean, target: bool
     userCode: `
     ${helpers(s)}
     void main() {
-      int i = getOutputCoords();
-      float raw = getTargets(i);
-      if (ignored(raw)) {
-        setOutput(0.0);
-        return;
-      }
-      float d = getDLoss(${perItem ? 'i' : '0'});
+      ${ignoredOrUpstream(perItem)}
       ${elementSetup(s, true)}
       ${body}
     }`,
@@ -254,13 +257,7 @@ function focalGradProgram(s: SigmoidSetup, perItem: boolean): WebGLProgram {
     userCode: `
     ${helpers(s)}
     void main() {
-      int i = getOutputCoords();
-      float raw = getTargets(i);
-      if (ignored(raw)) {
-        setOutput(0.0);
-        return;
-      }
-      float d = getDLoss(${perItem ? 'i' : '0'});
+      ${ignoredOrUpstream(perItem)}
       ${elementSetup(s, true)}
       float m = y * notP + (1.0 - y) * p;
       ${grad}

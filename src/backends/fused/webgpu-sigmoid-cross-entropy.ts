@@ -127,6 +127,22 @@ function program(key: string, variableNames: string[], outputShape: number[], th
   };
 }
 
+/**
+ * The start of a per-element main(): the bounds guard, the raw target read by `raw` (an ignored
+ * one writes 0 and returns), and for a backward program d, its upstream gradient.
+ */
+function ignoredOrUpstream(raw: string, perItem?: boolean): string {
+  return `if (index >= uniforms.count) {
+        return;
+      }
+      let raw = ${raw};
+      if (ignored(raw)) {
+        result[index] = 0.0;
+        return;
+      }${perItem === undefined ? '' : `
+      let d = f32(dLoss[${perItem ? 'index' : '0'}]);`}`;
+}
+
 function lossProgram(s: SigmoidSetup, focal: boolean): WebGPUProgram {
   const withPosWeight = !focal && s.period > 0;
   let body: string;
@@ -146,14 +162,7 @@ function lossProgram(s: SigmoidSetup, focal: boolean): WebGPUProgram {
       withPosWeight ? ['logits', 'targets', 'posWeight'] : ['logits', 'targets'], [s.n], s.n, FLAT_WORKGROUP, `
     ${helpers(s, withPosWeight)}
     fn main(index : i32) {
-      if (index >= uniforms.count) {
-        return;
-      }
-      let raw = f32(targets[index]);
-      if (ignored(raw)) {
-        result[index] = 0.0;
-        return;
-      }
+      ${ignoredOrUpstream('f32(targets[index])')}
       ${elementSetup(focal)}
       ${body}
     }`);
@@ -274,15 +283,7 @@ function crossEntropyGradProgram(s: SigmoidSetup, perItem: boolean, target: bool
     program: program(key, inputs, [s.n], s.n, FLAT_WORKGROUP, `
     ${helpers(s, withPosWeight)}
     fn main(index : i32) {
-      if (index >= uniforms.count) {
-        return;
-      }
-      let raw = ${readsTargets ? 'f32(targets[index])' : '0.0'};
-      if (ignored(raw)) {
-        result[index] = 0.0;
-        return;
-      }
-      let d = f32(dLoss[${perItem ? 'index' : '0'}]);
+      ${ignoredOrUpstream(readsTargets ? 'f32(targets[index])' : '0.0', perItem)}
       ${elementSetup(true)}
       ${body}
     }`),
@@ -300,15 +301,7 @@ function focalGradProgram(s: SigmoidSetup, perItem: boolean): WebGPUProgram {
       FLAT_WORKGROUP, `
     ${helpers(s, false)}
     fn main(index : i32) {
-      if (index >= uniforms.count) {
-        return;
-      }
-      let raw = f32(targets[index]);
-      if (ignored(raw)) {
-        result[index] = 0.0;
-        return;
-      }
-      let d = f32(dLoss[${perItem ? 'index' : '0'}]);
+      ${ignoredOrUpstream('f32(targets[index])', perItem)}
       ${elementSetup(true)}
       let m = y * notP + (1.0 - y) * p;
       ${grad}
